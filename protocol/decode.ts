@@ -1,0 +1,90 @@
+import { isUtf8 } from 'node:buffer';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { ErrorCodes, modtError, type ModtError } from './errors.ts';
+import { checkerOf } from './schemas.ts';
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; error: ModtError };
+
+/** The default limit on one payload, in bytes; a unit may set its own. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * Reads bytes as MoDT's strict JSON (PROTOCOL.md, "Rules every unit keeps"): UTF-8 without
+ * a byte-order mark, text that `JSON.parse` takes, and no lone surrogate in any string.
+ * One rule for every unit: anything else is refused, never repaired.
+ */
+export function decodeJson(bytes: Uint8Array, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): Decoded<unknown> {
+  if (bytes.byteLength > maxPayloadBytes) {
+    const message = `payload of ${bytes.byteLength} bytes, expected at most ${maxPayloadBytes}`;
+    return fail(ErrorCodes.PAYLOAD_TOO_LARGE, message);
+  }
+
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    return fail(ErrorCodes.PAYLOAD_BOM, 'payload starts with a UTF-8 byte-order mark');
+  }
+
+  if (!isUtf8(bytes)) {
+    return fail(ErrorCodes.PAYLOAD_NOT_UTF8, 'payload is not valid UTF-8');
+  }
+
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return fail(ErrorCodes.PAYLOAD_NOT_JSON, `payload is not strict JSON: ${(err as Error).message}`);
+  }
+
+  // Only an escape can smuggle a lone surrogate past the UTF-8 check, so the walk is
+  // skipped for the common payload that has none.
+  if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
+    return fail(ErrorCodes.PAYLOAD_LONE_SURROGATE, 'payload holds a lone surrogate escape');
+  }
+
+  return { ok: true, value };
+}
+
+/** Strict JSON that also meets a schema; the message names the first key that does not. */
+export function decodePayload<T extends TSchema>(
+  bytes: Uint8Array,
+  schema: T,
+  maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): Decoded<Static<T>> {
+  const json = decodeJson(bytes, maxPayloadBytes);
+  if (!json.ok) return json;
+  return checkValue(json.value, schema);
+}
+
+/** Checks an already parsed value against a schema. */
+export function checkValue<T extends TSchema>(value: unknown, schema: T): Decoded<Static<T>> {
+  const check = checkerOf(schema);
+  if (check.Check(value)) return { ok: true, value };
+
+  const first = check.Errors(value).First();
+  const where = first?.path ? first.path.slice(1) : 'payload';
+  const got = first === undefined ? '' : `, got ${describe(first.value)}`;
+  const message = `${where}: ${first?.message ?? 'does not match the schema'}${got}`;
+  return fail(ErrorCodes.PAYLOAD_INVALID, message);
+}
+
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return !value.isWellFormed();
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  if (value === null || typeof value !== 'object') return false;
+  for (const [key, item] of Object.entries(value)) {
+    if (!key.isWellFormed() || hasLoneSurrogate(item)) return true;
+  }
+  return false;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function fail(code: ModtError['code'], message: string): { ok: false; error: ModtError } {
+  return { ok: false, error: modtError(code, message) };
+}

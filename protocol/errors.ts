@@ -1,0 +1,61 @@
+/**
+ * The catalog of MoDT error codes. Code matches on `code`, never on message text; each
+ * message names the thing, the value received and what was expected.
+ */
+export const ErrorCodes = {
+  /** The payload is larger than the configured limit. */
+  PAYLOAD_TOO_LARGE: 'MODT_ERR_PAYLOAD_TOO_LARGE',
+  /** The payload bytes are not valid UTF-8 (PROTOCOL.md, "Rules every unit keeps"). */
+  PAYLOAD_NOT_UTF8: 'MODT_ERR_PAYLOAD_NOT_UTF8',
+  /** The payload starts with a byte-order mark, which strict JSON text does not have. */
+  PAYLOAD_BOM: 'MODT_ERR_PAYLOAD_BOM',
+  /** The payload is not strict JSON (what `JSON.parse` refuses). */
+  PAYLOAD_NOT_JSON: 'MODT_ERR_PAYLOAD_NOT_JSON',
+  /** A string in the payload holds a lone UTF-16 surrogate, which is no Unicode text. */
+  PAYLOAD_LONE_SURROGATE: 'MODT_ERR_PAYLOAD_LONE_SURROGATE',
+  /** The payload is JSON but misses a required key or has one of the wrong type. */
+  PAYLOAD_INVALID: 'MODT_ERR_PAYLOAD_INVALID',
+  /** A handler threw instead of returning its outputs. */
+  HANDLER_FAILED: 'MODT_ERR_HANDLER_FAILED',
+  /** A handler returned something that is not a list of outputs. */
+  OUTPUT_INVALID: 'MODT_ERR_OUTPUT_INVALID',
+  /** An output would encode to an MQTT packet over the broker's packet limit. */
+  OUTPUT_TOO_LARGE: 'MODT_ERR_OUTPUT_TOO_LARGE',
+  /** A unit publishes to a topic it has not declared. */
+  OUTPUT_UNDECLARED: 'MODT_ERR_OUTPUT_UNDECLARED',
+  /** A setting from the environment has a value that cannot be used. */
+  SETTING_INVALID: 'MODT_ERR_SETTING_INVALID',
+  /** A port to listen on is taken. */
+  PORT_IN_USE: 'MODT_ERR_PORT_IN_USE',
+  /** The native uWebSockets.js binding could not be loaded. */
+  UWS_NATIVE_MISSING: 'MODT_ERR_UWS_NATIVE_MISSING',
+  /** The users file cannot be read or is malformed. */
+  USERS_FILE_INVALID: 'MODT_ERR_USERS_FILE_INVALID',
+  /** The broker refused or could not be reached. */
+  BROKER_UNAVAILABLE: 'MODT_ERR_BROKER_UNAVAILABLE',
+  /** The history store could not take a record. */
+  STORE_FAILED: 'MODT_ERR_STORE_FAILED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** An error as a value: what pure code returns instead of throwing. */
+export interface ModtError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** An Error that carries a catalog code, for the edges that do throw (start-up). */
+export class ModtFailure extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'ModtFailure';
+    this.code = code;
+  }
+}
+
+export function modtError(code: ErrorCode, message: string): ModtError {
+  return { code, message };
+}

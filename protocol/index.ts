@@ -1,0 +1,16 @@
+export { ErrorCodes, ModtFailure, modtError, type ErrorCode, type ModtError } from './errors.ts';
+export {
+  AppDisplay,
+  AppReady,
+  AuthSuccess,
+  Topics,
+  checkerOf,
+  schemaByTopic,
+} from './schemas.ts';
+export {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  checkValue,
+  decodeJson,
+  decodePayload,
+  type Decoded,
+} from './decode.ts';

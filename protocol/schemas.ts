@@ -1,0 +1,80 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+
+/** The topics of the standard redirect flow (PROTOCOL.md) and the display an app shows. */
+export const Topics = {
+  authSuccess: 'modt/auth/success',
+  appReady: 'modt/app/ready',
+  appDisplay: 'modt/app/display',
+  all: 'modt/#',
+} as const;
+
+const uuid = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  description: 'a UUID',
+});
+
+const isoTimestamp = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$',
+  description: 'an ISO 8601 date and time',
+});
+
+const absoluteHttpUrl = Type.String({
+  pattern: '^[hH][tT][tT][pP][sS]?://[^\\s/?#]+([/?#]\\S*)?$',
+  maxLength: 2048,
+  description: 'an absolute http or https URL',
+});
+
+const name = Type.String({ minLength: 1, maxLength: 200 });
+
+/** `modt/auth/success` (PROTOCOL.md). Extra keys are allowed and passed through. */
+export const AuthSuccess = Type.Object({
+  user_id: name,
+  session_id: uuid,
+  role: name,
+  timestamp: isoTimestamp,
+});
+export type AuthSuccess = Static<typeof AuthSuccess>;
+
+/** `modt/app/ready` (PROTOCOL.md): key names are strict. */
+export const AppReady = Type.Object({
+  session_id: uuid,
+  redirect_url: absoluteHttpUrl,
+  app_name: name,
+});
+export type AppReady = Static<typeof AppReady>;
+
+/**
+ * `modt/app/display`: what an app unit shows the user of one login, as plain labelled
+ * text that the gateway renders (escaped) at `/apps/<app_name>/` for that browser only.
+ * Units run no HTTP server; this is how their page reaches the browser.
+ */
+export const AppDisplay = Type.Object({
+  session_id: uuid,
+  app_name: name,
+  title: Type.String({ maxLength: 200 }),
+  items: Type.Array(
+    Type.Object({ label: Type.String({ maxLength: 200 }), value: Type.String({ maxLength: 2000 }) }),
+    { maxItems: 100 },
+  ),
+});
+export type AppDisplay = Static<typeof AppDisplay>;
+
+/** Every schema of the protocol by topic, compiled once for all who check payloads. */
+export const schemaByTopic = {
+  [Topics.authSuccess]: AuthSuccess,
+  [Topics.appReady]: AppReady,
+  [Topics.appDisplay]: AppDisplay,
+} as const;
+
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+/** The compiled checker of a schema; compiled on first use and kept. */
+export function checkerOf<T extends TSchema>(schema: T): TypeCheck<T> {
+  let check = compiled.get(schema);
+  if (check === undefined) {
+    check = TypeCompiler.Compile(schema);
+    compiled.set(schema, check);
+  }
+  return check as TypeCheck<T>;
+}

@@ -1,0 +1,21 @@
+/**
+ * One message as the monitor received it: the audit trail, so a payload that is not valid
+ * JSON (or not even UTF-8) is kept too, as base64, with the reason it was refused.
+ */
+export interface HistoryRecord {
+  /** ISO 8601 receive time. */
+  received_at: string;
+  topic: string;
+  /** The payload as UTF-8 text, or base64 of the raw bytes when they are not UTF-8. */
+  payload: string;
+  encoding: 'utf8' | 'base64';
+  /** Whether the payload is strict JSON. */
+  json: boolean;
+  /** The catalog code of why it is not, when it is not. */
+  error?: string;
+}
+
+/** A record as read back from a store, with the store's id for it. */
+export interface HistoryEntry extends HistoryRecord {
+  id: string;
+}

@@ -1,0 +1,73 @@
+import { Redis } from 'ioredis';
+import type { HistoryEntry, HistoryRecord } from './record.ts';
+import { recordFromFields, type HistoryStore } from './store.ts';
+
+export interface RedisStreamStoreOptions {
+  url: string;
+  stream?: string;
+  /** The stream is capped near this many entries (XADD MAXLEN ~), so it cannot grow forever. */
+  maxLength?: number;
+}
+
+export const DEFAULT_STREAM = 'modt:history';
+export const DEFAULT_MAX_LENGTH = 1_000_000;
+
+/** The production history: one Redis Stream, written in pipelined batches. */
+export class RedisStreamStore implements HistoryStore {
+  readonly location: string;
+  #redis: Redis;
+  #stream: string;
+  #maxLength: number;
+
+  constructor(options: RedisStreamStoreOptions) {
+    this.#stream = options.stream ?? DEFAULT_STREAM;
+    this.#maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
+    this.#redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    this.#redis.on('error', () => {
+      // Connection errors surface as rejected commands to the caller; this listener only
+      // keeps ioredis from printing them as unhandled.
+    });
+    const url = new URL(options.url);
+    url.password = url.password ? '***' : '';
+    this.location = `${url.href} stream ${this.#stream}`;
+  }
+
+  async append(records: readonly HistoryRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const pipeline = this.#redis.pipeline();
+    for (const r of records) {
+      const fields = [
+        'received_at', r.received_at,
+        'topic', r.topic,
+        'payload', r.payload,
+        'encoding', r.encoding,
+        'json', r.json ? '1' : '0',
+      ];
+      if (r.error) fields.push('error', r.error);
+      pipeline.xadd(this.#stream, 'MAXLEN', '~', this.#maxLength, '*', ...fields);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([err]) => err !== null);
+    if (failed?.[0]) throw failed[0];
+  }
+
+  async recent(limit: number): Promise<HistoryEntry[]> {
+    const rows = await this.#redis.xrevrange(this.#stream, '+', '-', 'COUNT', limit);
+    const entries: HistoryEntry[] = [];
+    for (const [id, flat] of rows.reverse()) {
+      const fields: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+      const entry = recordFromFields(id, fields);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  async close(): Promise<void> {
+    if (this.#redis.status === 'wait' || this.#redis.status === 'end') {
+      this.#redis.disconnect();
+      return;
+    }
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+}

@@ -1,0 +1,40 @@
+import { ModtFailure } from '../protocol/index.ts';
+import { createLogger } from './logger.ts';
+import { startUnit } from './start-unit.ts';
+import type { UnitDefinition } from './unit.ts';
+
+/**
+ * The main of one unit's process (what each bundle in `dist/` runs): start from the
+ * environment, and on SIGTERM or SIGINT stop taking messages, finish and publish what is in
+ * flight, disconnect and exit 0.
+ */
+export function runUnitMain(unit: UnitDefinition): void {
+  const log = createLogger(unit.name);
+  let runner;
+  try {
+    runner = startUnit(unit, process.env, log);
+  } catch (err) {
+    const code = err instanceof ModtFailure ? err.code : undefined;
+    log.fatal({ code, reason: (err as Error).message }, 'unit cannot start');
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'unit stopping');
+    runner.stop().then(
+      () => {
+        log.info({ stats: runner.stats }, 'unit stopped');
+        process.exit(0);
+      },
+      (err: Error) => {
+        log.error({ reason: err.message }, 'unit stopped with an error');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,212 @@
+import { EventEmitter } from 'node:events';
+import type { TSchema } from '@sinclair/typebox';
+import {
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  ErrorCodes,
+  decodePayload,
+  modtError,
+  type ModtError,
+} from '../protocol/index.ts';
+import type { HistoryRecord, HistoryStore } from './history/index.ts';
+import { MqttLink } from './mqtt-link.ts';
+import { publishPacketBytes } from './output-size.ts';
+import { isValidTopicName, topicMatches } from './topic-filter.ts';
+import { RAW, type Output, type PublishOutput, type UnitContext, type UnitDefinition } from './unit.ts';
+
+export interface UnitRunnerOptions {
+  mqttUrl: URL;
+  clientId?: string;
+  settings: Record<string, string>;
+  /** Needed by units that return records. */
+  store?: HistoryStore;
+  maxPayloadBytes?: number;
+  /** The broker's packet limit; outputs that would encode larger are refused. */
+  maxPacketBytes?: number;
+  clock?: () => number;
+  reconnectMaxMs?: number;
+}
+
+/** A message the runner refused: where it came from and why. */
+export interface Drop {
+  unit: string;
+  topic: string;
+  code: ModtError['code'];
+  reason: string;
+}
+
+export const DEFAULT_MAX_PACKET_BYTES = 256 * 1024;
+const STORE_RETRY_MAX_MS = 5000;
+
+/**
+ * Runs one unit: receives its messages, refuses what is not strict and schema-valid, calls
+ * the pure handler, performs the outputs it returns, and only then acknowledges the message,
+ * so that a unit killed mid-message gets it again. Emits `drop`, `store-error`, `ready`,
+ * `down` and `problem`; the process at the edge decides what to log.
+ */
+export class UnitRunner extends EventEmitter {
+  readonly unit: UnitDefinition;
+  readonly link: MqttLink;
+  readonly stats = {
+    received: 0,
+    handled: 0,
+    published: 0,
+    recorded: 0,
+    dropped: {} as Record<string, number>,
+  };
+  #options: UnitRunnerOptions;
+  #entries: { filter: string; schema: TSchema | typeof RAW }[];
+  #stopping = false;
+  #inFlight: Promise<void> = Promise.resolve();
+
+  constructor(unit: UnitDefinition, options: UnitRunnerOptions) {
+    super();
+    this.unit = unit;
+    this.#options = options;
+    this.#entries = Object.entries(unit.subscribe).map(([filter, schema]) => ({ filter, schema }));
+    this.link = new MqttLink({
+      url: options.mqttUrl,
+      clientId: options.clientId ?? `modt-${unit.name}`,
+      subscriptions: this.#entries.map((e) => e.filter),
+      onMessage: (topic, payload) => this.#receive(topic, payload),
+      reconnectMaxMs: options.reconnectMaxMs,
+    });
+    for (const event of ['ready', 'down', 'problem'] as const) {
+      this.link.on(event, (detail) => this.emit(event, detail));
+    }
+  }
+
+  /** Stops taking messages, finishes the one in flight, disconnects. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#inFlight;
+    await this.link.close();
+    await this.#options.store?.close();
+  }
+
+  #receive(topic: string, payload: Buffer): Promise<void> {
+    // A message that arrives while stopping is left unacknowledged: the broker keeps it in
+    // the unit's session and delivers it to the next process.
+    if (this.#stopping) return new Promise(() => {});
+    const work = this.#handle(topic, payload);
+    this.#inFlight = work;
+    return work;
+  }
+
+  async #handle(topic: string, bytes: Buffer): Promise<void> {
+    this.stats.received += 1;
+    const entry = this.#entries.find((e) => topicMatches(e.filter, topic));
+    if (entry === undefined) return;
+
+    let payload: unknown = bytes;
+    if (entry.schema !== RAW) {
+      const maxBytes = this.#options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+      const decoded = decodePayload(bytes, entry.schema, maxBytes);
+      if (!decoded.ok) return this.#drop(topic, decoded.error);
+      payload = decoded.value;
+    }
+
+    const outputs = this.#callHandler(topic, payload);
+    if (!Array.isArray(outputs)) return this.#drop(topic, outputs);
+
+    await this.#perform(topic, outputs);
+    this.stats.handled += 1;
+  }
+
+  #callHandler(topic: string, payload: unknown): Output[] | ModtError {
+    const context: UnitContext = {
+      unit: this.unit.name,
+      now: new Date((this.#options.clock ?? Date.now)()),
+      settings: this.#options.settings,
+    };
+    let outputs: unknown;
+    try {
+      outputs = this.unit.handle(topic, payload as never, context);
+    } catch (err) {
+      return modtError(ErrorCodes.HANDLER_FAILED, `handler threw: ${(err as Error)?.message ?? err}`);
+    }
+    if (!Array.isArray(outputs) || !outputs.every(isOutput)) {
+      return modtError(ErrorCodes.OUTPUT_INVALID, 'handler returned something other than outputs[]');
+    }
+    return outputs;
+  }
+
+  async #perform(topic: string, outputs: Output[]): Promise<void> {
+    const publishes: Promise<void>[] = [];
+    const records: HistoryRecord[] = [];
+    for (const output of outputs) {
+      if (output.kind === 'record') {
+        records.push(output.record);
+        continue;
+      }
+      const prepared = this.#prepare(output);
+      if ('code' in prepared) {
+        this.#drop(topic, prepared);
+        continue;
+      }
+      publishes.push(this.link.publish(output.topic, prepared.body, output.qos, output.retain));
+    }
+
+    await Promise.all(publishes);
+    this.stats.published += publishes.length;
+    if (records.length > 0) await this.#store(records);
+  }
+
+  #prepare(output: PublishOutput): { body: Buffer } | ModtError {
+    const { topic } = output;
+    if (!isValidTopicName(topic) || !this.unit.publishes.some((f) => topicMatches(f, topic))) {
+      const message = `output to '${topic}', which the unit does not declare in publishes`;
+      return modtError(ErrorCodes.OUTPUT_UNDECLARED, message);
+    }
+
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(output.payload);
+    } catch (err) {
+      return modtError(ErrorCodes.OUTPUT_INVALID, `output payload is not JSON: ${(err as Error).message}`);
+    }
+    if (text === undefined) return modtError(ErrorCodes.OUTPUT_INVALID, 'output payload is not JSON');
+
+    const body = Buffer.from(text, 'utf8');
+    const limit = this.#options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+    const size = publishPacketBytes(topic, body, output.qos);
+    if (size > limit) {
+      const message = `output to '${topic}' encodes to ${size} bytes, over the packet limit ${limit}`;
+      return modtError(ErrorCodes.OUTPUT_TOO_LARGE, message);
+    }
+    return { body };
+  }
+
+  /** Retries until stored: the message stays unacknowledged, so nothing is lost meanwhile. */
+  async #store(records: HistoryRecord[]): Promise<void> {
+    const store = this.#options.store;
+    if (store === undefined) {
+      throw new Error(`unit ${this.unit.name} returned records but runs without a store`);
+    }
+    for (let delay = 100; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
+      try {
+        await store.append(records);
+        this.stats.recorded += records.length;
+        return;
+      } catch (err) {
+        const reason = (err as Error).message;
+        this.emit('store-error', { unit: this.unit.name, code: ErrorCodes.STORE_FAILED, reason });
+        if (this.#stopping) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  #drop(topic: string, error: ModtError): void {
+    this.stats.dropped[error.code] = (this.stats.dropped[error.code] ?? 0) + 1;
+    const drop: Drop = { unit: this.unit.name, topic, code: error.code, reason: error.message };
+    this.emit('drop', drop);
+  }
+}
+
+function isOutput(value: unknown): value is Output {
+  if (value === null || typeof value !== 'object') return false;
+  const output = value as Partial<Output>;
+  if (output.kind === 'record') return typeof output.record === 'object' && output.record !== null;
+  if (output.kind !== 'publish') return false;
+  return typeof output.topic === 'string' && [0, 1, 2].includes(output.qos as number);
+}
