@@ -23,6 +23,14 @@ export const ErrorCodes = {
   OUTPUT_TOO_LARGE: 'MODT_ERR_OUTPUT_TOO_LARGE',
   /** A unit publishes to a topic it has not declared. */
   OUTPUT_UNDECLARED: 'MODT_ERR_OUTPUT_UNDECLARED',
+  /** An app/ready or app/display names a session_id that no browser awaits. */
+  SESSION_UNKNOWN: 'MODT_ERR_SESSION_UNKNOWN',
+  /** A second answer to a login that was already answered (PROTOCOL.md: first valid wins). */
+  ANSWER_DUPLICATE: 'MODT_ERR_ANSWER_DUPLICATE',
+  /** An answer that came after the login's useful life (field case C04). */
+  ANSWER_TOO_LATE: 'MODT_ERR_ANSWER_TOO_LATE',
+  /** A redirect_url neither same-origin with the gateway nor on the allow list. */
+  REDIRECT_NOT_ALLOWED: 'MODT_ERR_REDIRECT_NOT_ALLOWED',
   /** A setting from the environment has a value that cannot be used. */
   SETTING_INVALID: 'MODT_ERR_SETTING_INVALID',
   /** A port to listen on is taken. */

@@ -9,7 +9,6 @@ export type { Logger } from 'pino';
  */
 export function createLogger(name: string): Logger {
   return pino({
-    name,
     level: process.env.MODT_LOG_LEVEL || 'info',
     base: { unit: name },
     timestamp: pino.stdTimeFunctions.isoTime,

@@ -1,0 +1,79 @@
+import type { HttpResponse } from 'uWebSockets.js';
+
+export const SESSION_COOKIE = 'modt_sid';
+
+/** The value of one cookie in a Cookie header. */
+export function cookieValue(header: string, name: string): string | undefined {
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export function sessionCookie(secret: string, secure: boolean): string {
+  return `${SESSION_COOKIE}=${secret}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+}
+
+/** Headers every page gets (issue 3 makes them stricter; these already hold). */
+export const PAGE_HEADERS: readonly (readonly [string, string])[] = [
+  ['content-type', 'text/html; charset=utf-8'],
+  ['cache-control', 'no-store'],
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'same-origin'],
+  [
+    'content-security-policy',
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+      "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  ],
+];
+
+export interface Reply {
+  status: string;
+  headers: readonly (readonly [string, string])[];
+  body: string;
+}
+
+export function json(status: string, value: unknown, headers: Reply['headers'] = []): Reply {
+  return {
+    status,
+    headers: [['content-type', 'application/json'], ['cache-control', 'no-store'], ...headers],
+    body: JSON.stringify(value),
+  };
+}
+
+export function html(status: string, body: string, headers: Reply['headers'] = []): Reply {
+  return { status, headers: [...PAGE_HEADERS, ...headers], body };
+}
+
+/** Writes a whole reply in one corked batch. */
+export function send(res: HttpResponse, reply: Reply): void {
+  res.cork(() => {
+    res.writeStatus(reply.status);
+    for (const [key, value] of reply.headers) res.writeHeader(key, value);
+    res.end(reply.body);
+  });
+}
+
+/**
+ * Collects a request body up to `maxBytes`. uWebSockets.js hands chunks that are only valid
+ * during the callback, so each is copied. Resolves null when the body is too large or the
+ * client went away; the caller must have registered `onAborted` first (field case C05).
+ */
+export function readBody(res: HttpResponse, maxBytes: number, aborted: { value: boolean }): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, isLast) => {
+      if (aborted.value) return;
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        resolve(null);
+        return;
+      }
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (isLast) resolve(Buffer.concat(chunks));
+    });
+  });
+}

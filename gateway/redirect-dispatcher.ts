@@ -1,0 +1,113 @@
+import { ErrorCodes, modtError, type AppDisplay, type AppReady, type ModtError } from '../protocol/index.ts';
+import { checkRedirect } from './redirect-policy.ts';
+import type { BrowserSession, PendingRedirect, SessionRegistry } from './session-registry.ts';
+
+export interface DispatchOptions {
+  allowedOrigins: ReadonlySet<string>;
+  /** A ready this long after its login pushes nothing (field case C04). */
+  answerTtlMs: number;
+  /** A ready that came before the socket waits this long for it (field case C06). */
+  pendingTtlMs: number;
+}
+
+/** Sends one text frame; false when the socket did not take it. */
+export type SendFrame<Socket> = (socket: Socket, frame: string) => boolean;
+
+export interface Push {
+  sessionId: string;
+  appName: string;
+  url: string;
+  /** From the login to this push. */
+  latencyMs: number;
+  sockets: number;
+}
+
+/**
+ * Matches each `modt/app/ready` with the browser session of its login and pushes the
+ * redirect down that session's open sockets at once, or holds it for the socket to come.
+ * The first valid answer of a login wins; any other is refused with its reason.
+ */
+export class RedirectDispatcher<Socket> {
+  #registry: SessionRegistry<Socket>;
+  #options: DispatchOptions;
+  #send: SendFrame<Socket>;
+
+  constructor(registry: SessionRegistry<Socket>, options: DispatchOptions, send: SendFrame<Socket>) {
+    this.#registry = registry;
+    this.#options = options;
+    this.#send = send;
+  }
+
+  /** Pushes or holds a ready; returns what was done, or why nothing was. */
+  onReady(ready: AppReady, now: number): { push?: Push; held: boolean } | ModtError {
+    const session = this.#registry.byLogin(ready.session_id);
+    const login = session?.login;
+    if (session === undefined || login === undefined) {
+      return modtError(ErrorCodes.SESSION_UNKNOWN, `no browser awaits session_id ${ready.session_id}`);
+    }
+    if (login.answeredBy !== undefined) {
+      const message = `login ${ready.session_id} was already answered by ${login.answeredBy}`;
+      return modtError(ErrorCodes.ANSWER_DUPLICATE, message);
+    }
+    const age = now - login.at;
+    if (age > this.#options.answerTtlMs) {
+      const message = `answer came ${age} ms after the login, over the limit ${this.#options.answerTtlMs} ms`;
+      return modtError(ErrorCodes.ANSWER_TOO_LATE, message);
+    }
+    const refused = checkRedirect(ready.redirect_url, this.#options.allowedOrigins);
+    if (refused) return refused;
+
+    login.answeredBy = ready.app_name;
+    const expiresAt = now + this.#options.pendingTtlMs;
+    const pending = { url: ready.redirect_url, appName: ready.app_name, expiresAt };
+    session.pending = pending;
+    const sockets = this.#deliver(session);
+    if (sockets === 0) return { held: true };
+    return { held: false, push: pushOf(session, pending, sockets, now) };
+  }
+
+  /** Keeps an app's page for the login it names. */
+  onDisplay(display: AppDisplay): ModtError | null {
+    const login = this.#registry.byLogin(display.session_id)?.login;
+    if (login === undefined) {
+      return modtError(ErrorCodes.SESSION_UNKNOWN, `no browser awaits session_id ${display.session_id}`);
+    }
+    this.#registry.putDisplay(login, display);
+    return null;
+  }
+
+  /** Delivers a held redirect to a socket that just opened, while it is still fresh. */
+  onSocketOpen(session: BrowserSession<Socket>, now: number): Push | undefined {
+    const pending = session.pending;
+    if (pending === undefined) return undefined;
+    if (pending.expiresAt < now) {
+      session.pending = undefined;
+      return undefined;
+    }
+    const sockets = this.#deliver(session);
+    return sockets > 0 ? pushOf(session, pending, sockets, now) : undefined;
+  }
+
+  /** Sends the pending redirect to every open socket; it stays pending if none took it. */
+  #deliver(session: BrowserSession<Socket>): number {
+    const pending = session.pending;
+    if (pending === undefined) return 0;
+    const frame = JSON.stringify({ type: 'redirect', url: pending.url, app_name: pending.appName });
+    let delivered = 0;
+    for (const socket of session.sockets) {
+      if (this.#send(socket, frame)) delivered += 1;
+    }
+    if (delivered > 0) session.pending = undefined;
+    return delivered;
+  }
+}
+
+function pushOf<Socket>(
+  session: BrowserSession<Socket>,
+  pending: PendingRedirect,
+  sockets: number,
+  now: number,
+): Push {
+  const login = session.login!;
+  return { sessionId: login.sessionId, appName: pending.appName, url: pending.url, latencyMs: now - login.at, sockets };
+}
