@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { UnitDefinition } from './unit.ts';
+import type { AnyUnit } from './unit.ts';
 
 /** The unit files of a folder: every `.ts` file that is not a test. */
 export function unitFiles(folder: string): string[] {
@@ -12,10 +12,10 @@ export function unitFiles(folder: string): string[] {
 }
 
 /** Imports every unit of a folder; dropping a file there is all it takes to add one. */
-export async function loadUnits(folder: string): Promise<UnitDefinition[]> {
-  const units: UnitDefinition[] = [];
+export async function loadUnits(folder: string): Promise<AnyUnit[]> {
+  const units: AnyUnit[] = [];
   for (const file of unitFiles(folder)) {
-    const module = (await import(pathToFileURL(file).href)) as { default?: UnitDefinition };
+    const module = (await import(pathToFileURL(file).href)) as { default?: AnyUnit };
     const unit = module.default;
     if (!unit || typeof unit.handle !== 'function' || typeof unit.name !== 'string') {
       throw new Error(`${file}: its default export is not a unit (use defineUnit)`);

@@ -1,5 +1,6 @@
 export { RAW, defineUnit, publish, record } from './unit.ts';
 export type {
+  AnyUnit,
   Output,
   PublishOutput,
   RecordOutput,

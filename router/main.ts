@@ -1,14 +1,14 @@
 import { ModtFailure } from '../protocol/index.ts';
 import { createLogger } from './logger.ts';
 import { startUnit } from './start-unit.ts';
-import type { UnitDefinition } from './unit.ts';
+import type { AnyUnit } from './unit.ts';
 
 /**
  * The main of one unit's process (what each bundle in `dist/` runs): start from the
  * environment, and on SIGTERM or SIGINT stop taking messages, finish and publish what is in
  * flight, disconnect and exit 0.
  */
-export function runUnitMain(unit: UnitDefinition): void {
+export function runUnitMain(unit: AnyUnit): void {
   const log = createLogger(unit.name);
   let runner;
   try {

@@ -2,11 +2,11 @@ import { openHistoryStore } from './history/index.ts';
 import type { Logger } from './logger.ts';
 import { readRuntimeOptions } from './runtime-options.ts';
 import { readUnitSettings, type Env } from './settings.ts';
-import type { UnitDefinition } from './unit.ts';
+import type { AnyUnit } from './unit.ts';
 import { UnitRunner, type Drop } from './unit-runner.ts';
 
 /** Starts a unit from the environment and logs what its runner reports. */
-export function startUnit(unit: UnitDefinition, env: Env, log: Logger): UnitRunner {
+export function startUnit(unit: AnyUnit, env: Env, log: Logger): UnitRunner {
   const options = readRuntimeOptions(env);
   const store = unit.records ? openHistoryStore(env) : undefined;
   const runner = new UnitRunner(unit, {

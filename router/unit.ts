@@ -54,6 +54,12 @@ export interface UnitDefinition<
   handle(topic: string, payload: PayloadOf<S>, context: UnitContext<Settings>): Output[];
 }
 
+/**
+ * Any unit, whatever its subscriptions and settings: what the runtime takes. (A unit's
+ * handler is typed by its own schemas, so no one narrower type fits them all.)
+ */
+export type AnyUnit = UnitDefinition<any, any>;
+
 /** Declares a unit. The default export of each file in `functions/` is one. */
 export function defineUnit<S extends Subscriptions, Settings extends Record<string, string>>(
   unit: UnitDefinition<S, Settings>,

@@ -1,0 +1,49 @@
+// `npm test`: brings what the tests need, typechecks, builds the bundles, runs every test.
+// Tests start their own Mosquitto and Redis on free ports and drive Debian's Chromium.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const needs = [
+  { binary: '/usr/sbin/mosquitto', pkg: 'mosquitto' },
+  { binary: '/usr/bin/redis-server', pkg: 'redis-server' },
+  { binary: '/usr/bin/chromium', pkg: 'chromium' },
+];
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+function bringPrerequisites() {
+  const missing = needs.filter((n) => !existsSync(n.binary)).map((n) => n.pkg);
+  if (missing.length === 0) return;
+  const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
+  if (!canInstall) {
+    console.error(`npm test needs ${missing.join(', ')}: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`installing ${missing.join(', ')} from Debian's packages`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+function testFiles(folder) {
+  const files = [];
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) files.push(...testFiles(path));
+    else if (entry.name.endsWith('.test.ts')) files.push(relative(root, path));
+  }
+  return files.sort();
+}
+
+bringPrerequisites();
+run('npx', ['tsc', '--noEmit']);
+run('node', ['build.mjs']);
+const only = process.argv.slice(2);
+run('node', ['--import', 'tsx', '--test', '--test-timeout=120000', ...(only.length ? only : testFiles(root))]);

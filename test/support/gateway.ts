@@ -1,0 +1,37 @@
+import { freePort } from './free-port.ts';
+import { Gateway, UserStore, hashPassword, type GatewayOptions } from '../../gateway/index.ts';
+
+/** Test users carry a cheap scrypt cost: the hash format records it, the code path is the real one. */
+export const TEST_COST = { logN: 10, r: 8, p: 1 } as const;
+
+export async function testUsers(users: { username: string; password: string; role: string }[]) {
+  const records = [];
+  for (const user of users) records.push({ ...user, password: await hashPassword(user.password, TEST_COST) });
+  return new UserStore(records);
+}
+
+/** A real gateway on a free port of 127.0.0.1, on the given broker. */
+export async function startTestGateway(mqttUrl: string, overrides: Partial<GatewayOptions> = {}) {
+  const users = overrides.users ?? (await testUsers([{ username: 'demo', password: 'demo', role: 'user' }]));
+  // The public URL names the port, so the port is chosen before the gateway listens.
+  const port = overrides.port ?? (await freePort());
+  const gateway = new Gateway({
+    host: '127.0.0.1',
+    port,
+    publicUrl: new URL(`http://127.0.0.1:${port}/`),
+    redirectOrigins: [],
+    mqttUrl: new URL(mqttUrl),
+    clientId: `modt-gateway-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    users,
+    pendingTtlMs: 10_000,
+    answerTtlMs: 30_000,
+    sessionIdleMs: 60_000,
+    maxSessions: 1000,
+    maxPayloadBytes: 64 * 1024,
+    publishTimeoutMs: 5000,
+    ...overrides,
+  });
+  await gateway.listen();
+  await gateway.waitBus(10_000);
+  return gateway;
+}
