@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ErrorCodes, type ModtError } from '../protocol/index.ts';
+import { RedirectDispatcher } from './redirect-dispatcher.ts';
+import { SessionRegistry } from './session-registry.ts';
+
+const ORIGIN = 'http://gateway.test';
+
+/** A socket that records what it was sent, or refuses every frame when `closed`. */
+class FakeSocket {
+  frames: string[] = [];
+  closed = false;
+}
+
+function setup(options: { pendingTtlMs?: number; answerTtlMs?: number } = {}) {
+  const registry = new SessionRegistry<FakeSocket>({ maxSessions: 100, idleMs: 60_000 });
+  const dispatcher = new RedirectDispatcher<FakeSocket>(
+    registry,
+    {
+      allowedOrigins: new Set([ORIGIN, 'https://app.test']),
+      answerTtlMs: options.answerTtlMs ?? 30_000,
+      pendingTtlMs: options.pendingTtlMs ?? 10_000,
+    },
+    (socket, frame) => {
+      if (socket.closed) return false;
+      socket.frames.push(frame);
+      return true;
+    },
+  );
+  const session = registry.create(0);
+  const login = registry.beginLogin(session, { userId: 'demo', role: 'user' }, 1000);
+  const ready = (url = `${ORIGIN}/apps/a/`, appName = 'a') => ({
+    session_id: login.sessionId,
+    redirect_url: url,
+    app_name: appName,
+  });
+  return { registry, dispatcher, session, login, ready };
+}
+
+function redirectsIn(socket: FakeSocket): string[] {
+  return socket.frames.map((f) => JSON.parse(f).url);
+}
+
+describe('RedirectDispatcher', () => {
+  test('a ready for a session with an open socket is pushed at once', () => {
+    const { dispatcher, session, ready } = setup();
+    const socket = new FakeSocket();
+    session.sockets.add(socket);
+
+    const result = dispatcher.onReady(ready(), 1200);
+    assert.ok(!('code' in result));
+    assert.equal(result.push?.latencyMs, 200);
+    assert.deepEqual(redirectsIn(socket), [`${ORIGIN}/apps/a/`]);
+    assert.deepEqual(JSON.parse(socket.frames[0]!), { type: 'redirect', url: `${ORIGIN}/apps/a/`, app_name: 'a' });
+  });
+
+  test('a ready before any socket is held and sent when one opens', () => {
+    const { dispatcher, session, ready } = setup();
+    assert.deepEqual(dispatcher.onReady(ready(), 1100), { held: true });
+
+    const socket = new FakeSocket();
+    session.sockets.add(socket);
+    assert.equal(dispatcher.onSocketOpen(session, 1500)?.url, `${ORIGIN}/apps/a/`);
+    assert.deepEqual(redirectsIn(socket), [`${ORIGIN}/apps/a/`]);
+    assert.equal(session.pending, undefined);
+  });
+
+  test('a held redirect past the pending limit is not sent', () => {
+    const { dispatcher, session, ready } = setup({ pendingTtlMs: 500 });
+    dispatcher.onReady(ready(), 1100);
+    const socket = new FakeSocket();
+    session.sockets.add(socket);
+    assert.equal(dispatcher.onSocketOpen(session, 1700), undefined);
+    assert.deepEqual(socket.frames, []);
+  });
+
+  test('a redirect that no socket took stays pending for the next one (C06)', () => {
+    const { dispatcher, session, ready } = setup();
+    const dying = new FakeSocket();
+    dying.closed = true;
+    session.sockets.add(dying);
+    assert.deepEqual(dispatcher.onReady(ready(), 1100), { held: true });
+
+    session.sockets.delete(dying);
+    const fresh = new FakeSocket();
+    session.sockets.add(fresh);
+    dispatcher.onSocketOpen(session, 1200);
+    assert.deepEqual(redirectsIn(fresh), [`${ORIGIN}/apps/a/`]);
+  });
+
+  test('every open socket of the session gets the redirect (two tabs)', () => {
+    const { dispatcher, session, ready } = setup();
+    const tabs = [new FakeSocket(), new FakeSocket()];
+    for (const tab of tabs) session.sockets.add(tab);
+    dispatcher.onReady(ready(), 1100);
+    assert.deepEqual(tabs.map(redirectsIn), [[`${ORIGIN}/apps/a/`], [`${ORIGIN}/apps/a/`]]);
+  });
+
+  const refusals: { name: string; ready: (r: ReturnType<typeof setup>) => Parameters<RedirectDispatcher<FakeSocket>['onReady']>[0]; at?: number; code: ModtError['code'] }[] = [
+    { name: 'an unknown session_id', ready: (s) => ({ ...s.ready(), session_id: crypto.randomUUID() }), code: ErrorCodes.SESSION_UNKNOWN },
+    { name: 'an answer after the answer limit (C04)', ready: (s) => s.ready(), at: 40_000, code: ErrorCodes.ANSWER_TOO_LATE },
+    { name: 'a foreign origin', ready: (s) => s.ready('https://evil.test/'), code: ErrorCodes.REDIRECT_NOT_ALLOWED },
+    { name: 'a javascript: URL', ready: (s) => s.ready('javascript:alert(1)'), code: ErrorCodes.REDIRECT_NOT_ALLOWED },
+    { name: 'a data: URL', ready: (s) => s.ready('data:text/html,hi'), code: ErrorCodes.REDIRECT_NOT_ALLOWED },
+    { name: 'a URL with credentials', ready: (s) => s.ready(`http://user:pw@gateway.test/`), code: ErrorCodes.REDIRECT_NOT_ALLOWED },
+    { name: 'a look-alike origin', ready: (s) => s.ready('http://gateway.test.evil/'), code: ErrorCodes.REDIRECT_NOT_ALLOWED },
+  ];
+  for (const { name, ready, at, code } of refusals) {
+    test(`a ready with ${name} is refused with ${code}`, () => {
+      const s = setup();
+      const socket = new FakeSocket();
+      s.session.sockets.add(socket);
+      const result = s.dispatcher.onReady(ready(s), at ?? 1100);
+      assert.equal('code' in result && result.code, code);
+      assert.deepEqual(socket.frames, []);
+    });
+  }
+
+  test('a ready to an origin on the allow list is pushed', () => {
+    const { dispatcher, session, ready } = setup();
+    const socket = new FakeSocket();
+    session.sockets.add(socket);
+    dispatcher.onReady(ready('https://app.test/welcome'), 1100);
+    assert.deepEqual(redirectsIn(socket), ['https://app.test/welcome']);
+  });
+
+  test('the first valid answer wins and a second is refused as a duplicate', () => {
+    const { dispatcher, session, ready } = setup();
+    const socket = new FakeSocket();
+    session.sockets.add(socket);
+    dispatcher.onReady(ready(`${ORIGIN}/one`, 'one'), 1100);
+    const second = dispatcher.onReady(ready(`${ORIGIN}/two`, 'two'), 1200);
+    assert.equal('code' in second && second.code, ErrorCodes.ANSWER_DUPLICATE);
+    assert.deepEqual(redirectsIn(socket), [`${ORIGIN}/one`]);
+  });
+
+  test('a refused answer does not use up the login: a valid one after it is pushed', () => {
+    const { dispatcher, session, ready } = setup();
+    const socket = new FakeSocket();
+    session.sockets.add(socket);
+    dispatcher.onReady(ready('https://evil.test/'), 1100);
+    dispatcher.onReady(ready(), 1200);
+    assert.deepEqual(redirectsIn(socket), [`${ORIGIN}/apps/a/`]);
+  });
+
+  test('a new login makes the old session_id worth nothing', () => {
+    const { dispatcher, registry, session, ready } = setup();
+    const old = ready();
+    registry.beginLogin(session, { userId: 'demo', role: 'user' }, 2000);
+    const result = dispatcher.onReady(old, 2100);
+    assert.equal('code' in result && result.code, ErrorCodes.SESSION_UNKNOWN);
+  });
+
+  test('a display is kept for its login and refused for an unknown one', () => {
+    const { dispatcher, login } = setup();
+    const display = { session_id: login.sessionId, app_name: 'a', title: 'Hi', items: [] };
+    assert.equal(dispatcher.onDisplay(display), null);
+    assert.equal(login.displays.get('a'), display);
+    const unknown = dispatcher.onDisplay({ ...display, session_id: crypto.randomUUID() });
+    assert.equal(unknown?.code, ErrorCodes.SESSION_UNKNOWN);
+  });
+});
