@@ -11,7 +11,14 @@ import type { HistoryRecord, HistoryStore } from './history/index.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { publishPacketBytes } from './output-size.ts';
 import { isValidTopicName, topicMatches } from './topic-filter.ts';
-import { RAW, type Output, type PublishOutput, type UnitContext, type UnitDefinition } from './unit.ts';
+import {
+  RAW,
+  type AnyUnit,
+  type Output,
+  type PublishOutput,
+  type Subscriptions,
+  type UnitContext,
+} from './unit.ts';
 
 export interface UnitRunnerOptions {
   mqttUrl: URL;
@@ -44,7 +51,7 @@ const STORE_RETRY_MAX_MS = 5000;
  * `down` and `problem`; the process at the edge decides what to log.
  */
 export class UnitRunner extends EventEmitter {
-  readonly unit: UnitDefinition;
+  readonly unit: AnyUnit;
   readonly link: MqttLink;
   readonly stats = {
     received: 0,
@@ -58,11 +65,11 @@ export class UnitRunner extends EventEmitter {
   #stopping = false;
   #inFlight: Promise<void> = Promise.resolve();
 
-  constructor(unit: UnitDefinition, options: UnitRunnerOptions) {
+  constructor(unit: AnyUnit, options: UnitRunnerOptions) {
     super();
     this.unit = unit;
     this.#options = options;
-    this.#entries = Object.entries(unit.subscribe).map(([filter, schema]) => ({ filter, schema }));
+    this.#entries = Object.entries(unit.subscribe as Subscriptions).map(([filter, schema]) => ({ filter, schema }));
     this.link = new MqttLink({
       url: options.mqttUrl,
       clientId: options.clientId ?? `modt-${unit.name}`,
@@ -86,7 +93,7 @@ export class UnitRunner extends EventEmitter {
   #receive(topic: string, payload: Buffer): Promise<void> {
     // A message that arrives while stopping is left unacknowledged: the broker keeps it in
     // the unit's session and delivers it to the next process.
-    if (this.#stopping) return new Promise(() => {});
+    if (this.#stopping) return Promise.reject(new Error(`unit ${this.unit.name} is stopping`));
     const work = this.#handle(topic, payload);
     this.#inFlight = work;
     return work;
@@ -143,7 +150,7 @@ export class UnitRunner extends EventEmitter {
         this.#drop(topic, prepared);
         continue;
       }
-      publishes.push(this.link.publish(output.topic, prepared.body, output.qos, output.retain));
+      publishes.push(this.link.enqueue(output.topic, prepared.body, output.qos, output.retain));
     }
 
     await Promise.all(publishes);

@@ -35,6 +35,7 @@ export class FileStore implements HistoryStore {
 
   async recent(limit: number): Promise<HistoryEntry[]> {
     await this.#writing;
+    if (limit < 1) return [];
     let text: string;
     try {
       text = await readTail(this.#path, TAIL_BYTES);

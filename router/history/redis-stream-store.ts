@@ -52,6 +52,8 @@ export class RedisStreamStore implements HistoryStore {
   }
 
   async recent(limit: number): Promise<HistoryEntry[]> {
+    // XREVRANGE with COUNT 0 answers nil, not an empty list.
+    if (limit < 1) return [];
     const rows = await this.#redis.xrevrange(this.#stream, '+', '-', 'COUNT', limit);
     const entries: HistoryEntry[] = [];
     for (const [id, flat] of rows.reverse()) {

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ErrorCodes, Topics } from '../protocol/index.ts';
+import type { HistoryRecord, RecordOutput, UnitContext } from '../router/index.ts';
+import monitor from './monitor.ts';
+
+const NOW = new Date('2026-12-03T10:07:05.250Z');
+const context: UnitContext = { unit: monitor.name, now: NOW, settings: {} };
+
+function recordOf(topic: string, bytes: Uint8Array): HistoryRecord {
+  const outputs = monitor.handle(topic, bytes, context) as RecordOutput[];
+  assert.equal(outputs.length, 1);
+  assert.equal(outputs[0]?.kind, 'record');
+  return outputs[0].record;
+}
+
+const { PAYLOAD_NOT_JSON } = ErrorCodes;
+const text = (value: string) => Buffer.from(value, 'utf8');
+const ready = '{"session_id":"6f1c2a4e-3b5d-4c7e-9f80-1a2b3c4d5e6f","app_name":"x"}';
+const notUtf8 = Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text('{}')]);
+
+type Kept = Omit<HistoryRecord, 'received_at' | 'topic'>;
+
+const cases: { name: string; bytes: Buffer; expected: Kept }[] = [
+  {
+    name: 'valid JSON is kept as text',
+    bytes: text(ready),
+    expected: { payload: ready, encoding: 'utf8', json: true },
+  },
+  {
+    name: 'JSON that is not the schema of its topic is still valid JSON',
+    bytes: text('[1,2]'),
+    expected: { payload: '[1,2]', encoding: 'utf8', json: true },
+  },
+  {
+    name: 'single-quoted JSON is kept as text with its error code',
+    bytes: text("{'a':1}"),
+    expected: { payload: "{'a':1}", encoding: 'utf8', json: false, error: PAYLOAD_NOT_JSON },
+  },
+  {
+    name: 'a payload with a byte-order mark is kept with its error code',
+    bytes: bom,
+    expected: { payload: '\ufeff{}', encoding: 'utf8', json: false, error: ErrorCodes.PAYLOAD_BOM },
+  },
+  {
+    name: 'a lone surrogate escape is kept with its error code',
+    bytes: text('{"a":"\\ud800"}'),
+    expected: {
+      payload: '{"a":"\\ud800"}',
+      encoding: 'utf8',
+      json: false,
+      error: ErrorCodes.PAYLOAD_LONE_SURROGATE,
+    },
+  },
+  {
+    name: 'bytes that are not UTF-8 are kept as base64',
+    bytes: notUtf8,
+    expected: {
+      payload: notUtf8.toString('base64'),
+      encoding: 'base64',
+      json: false,
+      error: ErrorCodes.PAYLOAD_NOT_UTF8,
+    },
+  },
+  {
+    name: 'an empty payload is kept as empty text',
+    bytes: Buffer.alloc(0),
+    expected: { payload: '', encoding: 'utf8', json: false, error: PAYLOAD_NOT_JSON },
+  },
+];
+
+describe('monitor', () => {
+  for (const { name, bytes, expected } of cases) {
+    test(name, () => {
+      const record = recordOf(Topics.appReady, bytes);
+      const where = { received_at: NOW.toISOString(), topic: Topics.appReady };
+      assert.deepEqual(record, { ...where, ...expected });
+    });
+  }
+
+  test('records the topic it received the message on', () => {
+    assert.equal(recordOf('modt/some/other', text('{}')).topic, 'modt/some/other');
+  });
+
+  test('records the context’s time as received_at', () => {
+    const later = new Date('2027-01-01T00:00:00.000Z');
+    const outputs = monitor.handle(Topics.authSuccess, text('{}'), { ...context, now: later });
+    assert.equal((outputs[0] as RecordOutput).record.received_at, '2027-01-01T00:00:00.000Z');
+  });
+
+  test('keeps a payload larger than the protocol’s limit as valid JSON', () => {
+    const big = text(JSON.stringify({ pad: 'x'.repeat(200 * 1024) }));
+    const record = recordOf(Topics.appDisplay, big);
+    assert.equal(record.json, true);
+    assert.equal(record.payload.length, big.length);
+  });
+
+  test('keeps only the bytes of a view into a larger buffer', () => {
+    const whole = Buffer.concat([text('xx'), notUtf8, text('yy')]);
+    const record = recordOf(Topics.appReady, whole.subarray(2, 2 + notUtf8.length));
+    assert.equal(record.payload, notUtf8.toString('base64'));
+  });
+
+  test('subscribes to every modt topic as raw bytes and needs the history store', () => {
+    assert.deepEqual(Object.keys(monitor.subscribe), [Topics.all]);
+    assert.equal(monitor.records, true);
+    assert.deepEqual(monitor.publishes, []);
+  });
+});

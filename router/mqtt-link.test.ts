@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AsyncQueue,
+  collect,
+  connectClient,
+  publishRaw,
+  startMosquitto,
+  type Mosquitto,
+} from '../test/support/index.ts';
+import { MqttLink } from './index.ts';
+
+const READY_MS = 15_000;
+
+let broker: Mosquitto;
+
+before(async () => {
+  broker = await startMosquitto();
+});
+
+after(() => broker?.stop());
+
+/** A link whose messages land in `received`; a handler may refuse one by throwing. */
+async function openLink(
+  t: TestContext,
+  clientId: string,
+  topic: string,
+  handle: (text: string, link: MqttLink) => Promise<void> = async () => {},
+) {
+  const received = new AsyncQueue<string>('message');
+  const link: MqttLink = new MqttLink({
+    url: new URL(broker.url),
+    clientId,
+    subscriptions: [topic],
+    async onMessage(_topic, payload) {
+      received.push(payload.toString('utf8'));
+      await handle(payload.toString('utf8'), link);
+    },
+  });
+  t.after(() => link.close());
+  await link.waitReady(READY_MS);
+  return { link, received };
+}
+
+describe('MqttLink', { timeout: 120_000 }, () => {
+  test('a message whose handling failed is left unacknowledged and the next one still comes',
+    async (t) => {
+      const topic = `test/${randomUUID().slice(0, 8)}/in`;
+      const clientId = `test-${randomUUID().slice(0, 8)}`;
+      const refuse = async (text: string) => {
+        if (text === 'refused') throw new Error('handling failed');
+      };
+      const { link, received } = await openLink(t, clientId, topic, refuse);
+      const client = await connectClient(broker.url);
+      t.after(() => client.endAsync(true));
+
+      await publishRaw(client, topic, 'refused');
+      await publishRaw(client, topic, 'handled');
+      assert.equal(await received.next(), 'refused');
+      assert.equal(await received.next(), 'handled');
+      // The PUBACK goes out once the handler has settled, a few microtasks after it was called.
+      await sleep(50);
+      await link.close();
+
+      // The broker delivers the unacknowledged one again to the session, and only that one.
+      const again = await openLink(t, clientId, topic);
+      assert.equal(await again.received.next(), 'refused');
+      await again.received.expectNothing(300);
+    });
+
+  test('enqueue inside onMessage resolves without waiting for the broker’s PUBACK',
+    async (t) => {
+      const prefix = `test/${randomUUID().slice(0, 8)}`;
+      const answer = (text: string, link: MqttLink) => link.enqueue(`${prefix}/out`, text);
+      const { received } = await openLink(t, `test-${randomUUID()}`, `${prefix}/in`, answer);
+      const client = await connectClient(broker.url);
+      t.after(() => client.endAsync(true));
+      const out = await collect(client, `${prefix}/out`);
+
+      await publishRaw(client, `${prefix}/in`, 'one');
+      await publishRaw(client, `${prefix}/in`, 'two');
+      assert.equal((await out.next()).payload.toString(), 'one');
+      assert.equal((await out.next()).payload.toString(), 'two');
+      assert.deepEqual(received.all, ['one', 'two']);
+    });
+});

@@ -1,0 +1,18 @@
+export { AsyncQueue, queueEvents, DEFAULT_WAIT_MS } from './async-queue.ts';
+export { freePort, onFreePort, canConnect } from './free-port.ts';
+export { startServerProcess, LISTEN_TIMEOUT_MS, type ServerProcess } from './server-process.ts';
+export { startMosquitto, MOSQUITTO, type Mosquitto, type MosquittoOptions } from './mosquitto.ts';
+export { startRedis, REDIS_SERVER, type RedisServer } from './redis.ts';
+export {
+  collect,
+  connectClient,
+  publishJson,
+  publishRaw,
+  type Collector,
+  type Message,
+} from './mqtt-client.ts';
+// The gateway and stack helpers, written alongside gateway/ and stack/.
+export * from './browser-client.ts';
+export * from './chromium.ts';
+export * from './gateway.ts';
+export * from './stack-process.ts';
