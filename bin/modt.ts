@@ -1,9 +1,9 @@
 #!/usr/bin/env -S node --import tsx
 import { parseArgs } from 'node:util';
 import { ModtFailure } from '../protocol/index.ts';
-import { openHistoryStore, type HistoryEntry } from '../router/index.ts';
-import { putUser, readUsersFile } from '../gateway/index.ts';
-import { readSecret } from './read-secret.ts';
+import { deployCommand, secretsCommand } from './deploy-command.ts';
+import { historyCommand } from './history-command.ts';
+import { addUser, listUsers } from './users-command.ts';
 
 const HELP = `modt: MoDT's command line
 
@@ -14,9 +14,15 @@ const HELP = `modt: MoDT's command line
       Adds or replaces a user; the password is read from standard input or a prompt,
       never from an argument. PATH defaults to MODT_USERS_FILE, then users.json.
   modt users list [--file PATH]
+  modt deploy [--check]
+      Writes docker-compose.yml and deploy/mosquitto/acl from the units in functions/;
+      with --check, only says whether they are current (exit 1 if not).
+  modt secrets --dir DIR
+      Makes or completes a deployment's secrets folder (keep it outside the repository):
+      a broker account per unit and the gateway, Mosquitto's password file, the users file.
 `;
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number | string> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -25,61 +31,53 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       role: { type: 'string', default: 'user' },
       file: { type: 'string' },
+      dir: { type: 'string' },
+      check: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const [command, sub, name] = positionals;
-  if (values.help || command === undefined || command === 'help') {
+  if (values.help || command === 'help') {
     process.stdout.write(HELP);
-    return command === undefined && !values.help ? 2 : 0;
-  }
-
-  if (command === 'history') {
-    const limit = Number(values.limit);
-    if (!Number.isSafeInteger(limit) || limit <= 0) return usage(`--limit: expected a positive integer, got '${values.limit}'`);
-    const store = openHistoryStore(process.env);
-    try {
-      const entries = await store.recent(limit);
-      for (const entry of entries) process.stdout.write(`${values.json ? JSON.stringify(entry) : row(entry)}\n`);
-    } finally {
-      await store.close();
-    }
     return 0;
   }
-
-  if (command === 'users') {
-    const file = values.file ?? process.env.MODT_USERS_FILE ?? 'users.json';
-    if (sub === 'list') {
-      for (const user of await readUsersFile(file)) process.stdout.write(`${user.username}\t${user.role}\n`);
-      return 0;
-    }
-    if (sub === 'add') {
-      if (!name) return usage('users add: expected a username');
-      const password = await readSecret(`password for ${name}: `);
-      if (password.length === 0) return usage('users add: the password is empty');
-      await putUser(file, { username: name, role: values.role, password });
-      process.stdout.write(`${name} (${values.role}) saved in ${file}\n`);
-      return 0;
-    }
-    return usage(`users: expected add or list, got '${sub ?? ''}'`);
+  if (command === undefined) {
+    process.stdout.write(HELP);
+    return 2;
   }
 
-  return usage(`unknown command '${command}'`);
-}
-
-function row(entry: HistoryEntry): string {
-  const payload = entry.payload.length > 100 ? `${entry.payload.slice(0, 97)}...` : entry.payload;
-  const mark = entry.json ? '' : ` [${entry.error ?? 'not JSON'}${entry.encoding === 'base64' ? ', base64' : ''}]`;
-  return `${entry.received_at}  ${entry.topic.padEnd(20)} ${payload}${mark}`;
-}
-
-function usage(message: string): number {
-  process.stderr.write(`modt: ${message}\nRun 'modt --help' for usage.\n`);
-  return 2;
+  const usersFile = values.file ?? process.env.MODT_USERS_FILE ?? 'users.json';
+  switch (command) {
+    case 'history': {
+      const limit = Number(values.limit);
+      if (!Number.isSafeInteger(limit) || limit <= 0) {
+        return `--limit: expected a positive integer, got '${values.limit}'`;
+      }
+      return historyCommand(limit, values.json);
+    }
+    case 'users':
+      if (sub === 'list') return listUsers(usersFile);
+      if (sub !== 'add') return `users: expected add or list, got '${sub ?? ''}'`;
+      if (!name) return 'users add: expected a username';
+      return addUser(usersFile, name, values.role);
+    case 'deploy':
+      return deployCommand(values.check);
+    case 'secrets':
+      if (!values.dir) return 'secrets: expected --dir DIR, a folder outside the repository';
+      return secretsCommand(values.dir);
+    default:
+      return `unknown command '${command}'`;
+  }
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (result) => {
+    if (typeof result === 'string') {
+      process.stderr.write(`modt: ${result}\nRun 'modt --help' for usage.\n`);
+      process.exit(2);
+    }
+    process.exit(result);
+  },
   (err: Error) => {
     const code = err instanceof ModtFailure ? `${err.code}: ` : '';
     process.stderr.write(`modt: ${code}${err.message}\n`);

@@ -1,0 +1,30 @@
+import { GATEWAY_ACCOUNT, GATEWAY_READS, GATEWAY_WRITES } from '../gateway/bus-topics.ts';
+import type { AnyUnit } from '../router/index.ts';
+
+/** One broker account and exactly the topics it may read and write. */
+export interface Grant {
+  account: string;
+  reads: readonly string[];
+  writes: readonly string[];
+}
+
+/**
+ * The grants of a deployment, derived from the declarations alone: the gateway's, then each
+ * unit's `subscribe` (reads) and `publishes` (writes), so adding a unit file is all it takes.
+ */
+export function grantsOf(units: readonly AnyUnit[]): Grant[] {
+  const gateway: Grant = { account: GATEWAY_ACCOUNT, reads: GATEWAY_READS, writes: GATEWAY_WRITES };
+  const fromUnits = [...units]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((unit) => ({
+      account: unit.name,
+      reads: Object.keys(unit.subscribe),
+      writes: [...unit.publishes],
+    }));
+  const names = new Set<string>();
+  for (const grant of [gateway, ...fromUnits]) {
+    if (names.has(grant.account)) throw new Error(`two units are named '${grant.account}'`);
+    names.add(grant.account);
+  }
+  return [gateway, ...fromUnits];
+}
