@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AppDisplay, AppReady, Topics, checkValue, type AuthSuccess } from '../protocol/index.ts';
-import type { PublishOutput, UnitContext } from '../router/index.ts';
+import { contextFor, type PublishOutput, type UnitContext } from '../router/index.ts';
 import dummyApp from './dummy-app.ts';
 
 const login: AuthSuccess = {
@@ -14,7 +14,7 @@ const login: AuthSuccess = {
 const NOW = new Date('2026-12-03T10:07:05.250Z');
 
 function contextWith(publicUrl: string): UnitContext<{ publicUrl: string }> {
-  return { unit: dummyApp.name, now: NOW, settings: { publicUrl } };
+  return contextFor(dummyApp, { now: NOW, settings: { publicUrl } });
 }
 
 function answer(publicUrl = 'https://modt.example') {

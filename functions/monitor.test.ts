@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCodes, Topics } from '../protocol/index.ts';
-import type { HistoryRecord, RecordOutput, UnitContext } from '../router/index.ts';
+import { contextFor, type HistoryRecord, type RecordOutput, type UnitContext } from '../router/index.ts';
 import monitor from './monitor.ts';
 
 const NOW = new Date('2026-12-03T10:07:05.250Z');
-const context: UnitContext = { unit: monitor.name, now: NOW, settings: {} };
+const context: UnitContext = contextFor(monitor, { now: NOW });
 
 function recordOf(topic: string, bytes: Uint8Array): HistoryRecord {
   const outputs = monitor.handle(topic, bytes, context) as RecordOutput[];

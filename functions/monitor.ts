@@ -12,7 +12,7 @@ export default defineUnit({
   publishes: [],
   records: true,
 
-  handle(topic, bytes, { now }) {
+  handle(topic, bytes, { now, redelivered }) {
     const utf8 = isUtf8(bytes);
     const json = decodeJson(bytes, Number.POSITIVE_INFINITY);
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -24,6 +24,7 @@ export default defineUnit({
         encoding: utf8 ? 'utf8' : 'base64',
         json: json.ok,
         ...(json.ok ? {} : { error: json.error.code }),
+        ...(redelivered ? { redelivered: true } : {}),
       }),
     ];
   },

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { ErrorCodes, modtError, type ModtError } from './errors.ts';
+import { checkJsonShape } from './json-shape.ts';
 import { checkerOf } from './schemas.ts';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: ModtError };
@@ -12,7 +13,9 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
 /**
  * Reads bytes as MoDT's strict JSON (PROTOCOL.md, "Rules every unit keeps"): UTF-8 without
- * a byte-order mark, text that `JSON.parse` takes, and no lone surrogate in any string.
+ * a byte-order mark, text that `JSON.parse` takes, no key twice in one object, no
+ * `__proto__`/`constructor`/`prototype` key, nesting at most MAX_DEPTH deep, and no lone
+ * surrogate in any string.
  * One rule for every unit: anything else is refused, never repaired.
  */
 export function decodeJson(bytes: Uint8Array, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): Decoded<unknown> {
@@ -36,6 +39,9 @@ export function decodeJson(bytes: Uint8Array, maxPayloadBytes = DEFAULT_MAX_PAYL
   } catch (err) {
     return fail(ErrorCodes.PAYLOAD_NOT_JSON, `payload is not strict JSON: ${(err as Error).message}`);
   }
+
+  const shape = checkJsonShape(text);
+  if (shape) return { ok: false, error: shape };
 
   // Only an escape can smuggle a lone surrogate past the UTF-8 check, so the walk is
   // skipped for the common payload that has none.

@@ -13,6 +13,12 @@ export const ErrorCodes = {
   PAYLOAD_NOT_JSON: 'MODT_ERR_PAYLOAD_NOT_JSON',
   /** A string in the payload holds a lone UTF-16 surrogate, which is no Unicode text. */
   PAYLOAD_LONE_SURROGATE: 'MODT_ERR_PAYLOAD_LONE_SURROGATE',
+  /** The payload has one key twice in an object; `JSON.parse` would keep only the last. */
+  PAYLOAD_DUPLICATE_KEY: 'MODT_ERR_PAYLOAD_DUPLICATE_KEY',
+  /** The payload has a `__proto__`, `constructor` or `prototype` key. */
+  PAYLOAD_FORBIDDEN_KEY: 'MODT_ERR_PAYLOAD_FORBIDDEN_KEY',
+  /** The payload nests objects and arrays deeper than the limit. */
+  PAYLOAD_TOO_DEEP: 'MODT_ERR_PAYLOAD_TOO_DEEP',
   /** The payload is JSON but misses a required key or has one of the wrong type. */
   PAYLOAD_INVALID: 'MODT_ERR_PAYLOAD_INVALID',
   /** A handler threw instead of returning its outputs. */
@@ -31,6 +37,14 @@ export const ErrorCodes = {
   ANSWER_TOO_LATE: 'MODT_ERR_ANSWER_TOO_LATE',
   /** A redirect_url neither same-origin with the gateway nor on the allow list. */
   REDIRECT_NOT_ALLOWED: 'MODT_ERR_REDIRECT_NOT_ALLOWED',
+  /** A login form without its session's form token (CSRF), or with another one. */
+  LOGIN_TOKEN_INVALID: 'MODT_ERR_LOGIN_TOKEN_INVALID',
+  /** Too many login attempts from one client address or for one username in a window. */
+  LOGIN_THROTTLED: 'MODT_ERR_LOGIN_THROTTLED',
+  /** A browser socket sent more messages than its budget allows. */
+  SOCKET_FLOODED: 'MODT_ERR_SOCKET_FLOODED',
+  /** A browser session outlived its idle or absolute limit. */
+  SESSION_EXPIRED: 'MODT_ERR_SESSION_EXPIRED',
   /** A setting from the environment has a value that cannot be used. */
   SETTING_INVALID: 'MODT_ERR_SETTING_INVALID',
   /** A port to listen on is taken. */

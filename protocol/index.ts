@@ -3,7 +3,9 @@ export {
   AppDisplay,
   AppReady,
   AuthSuccess,
+  DeadLetter,
   Topics,
+  deadLetterTopic,
   checkerOf,
   schemaByTopic,
 } from './schemas.ts';

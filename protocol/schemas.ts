@@ -6,8 +6,15 @@ export const Topics = {
   authSuccess: 'modt/auth/success',
   appReady: 'modt/app/ready',
   appDisplay: 'modt/app/display',
+  /** Where a unit announces what it refused: `modt/dead/<unit>`. */
+  deadLetters: 'modt/dead/+',
   all: 'modt/#',
 } as const;
+
+/** The dead-letter topic of one unit (or the gateway). */
+export function deadLetterTopic(unit: string): string {
+  return `modt/dead/${unit}`;
+}
 
 const uuid = Type.String({
   pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
@@ -60,11 +67,28 @@ export const AppDisplay = Type.Object({
 });
 export type AppDisplay = Static<typeof AppDisplay>;
 
+/**
+ * `modt/dead/<unit>`: a message a unit refused, so the history answers "why was there no
+ * redirect?". The excerpt is bounded; bytes that are not UTF-8 come as base64.
+ */
+export const DeadLetter = Type.Object({
+  unit: name,
+  topic: Type.String({ maxLength: 65535 }),
+  code: Type.String({ pattern: '^MODT_ERR_[A-Z_]+$' }),
+  reason: Type.String({ maxLength: 1000 }),
+  excerpt: Type.String({ maxLength: 400 }),
+  excerpt_encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]),
+  bytes: Type.Integer({ minimum: 0 }),
+  timestamp: isoTimestamp,
+});
+export type DeadLetter = Static<typeof DeadLetter>;
+
 /** Every schema of the protocol by topic, compiled once for all who check payloads. */
 export const schemaByTopic = {
   [Topics.authSuccess]: AuthSuccess,
   [Topics.appReady]: AppReady,
   [Topics.appDisplay]: AppDisplay,
+  [Topics.deadLetters]: DeadLetter,
 } as const;
 
 const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();

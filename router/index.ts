@@ -15,6 +15,8 @@ export { publishPacketBytes } from './output-size.ts';
 export { readRuntimeOptions, DEFAULT_MQTT_URL, type RuntimeOptions } from './runtime-options.ts';
 export { envNameOf, readUnitSettings, readPort, readPositiveInt, readUrl, type Env } from './settings.ts';
 export { startUnit } from './start-unit.ts';
+export { contextFor, deliver } from './testing.ts';
+export { DeadLetterBox, DEFAULT_DEAD_LETTER_LIMITS, type DeadLetterLimits } from './dead-letters.ts';
 export { runUnitMain } from './main.ts';
 export { loadUnits, unitFiles } from './discover.ts';
 export { createLogger, type Logger } from './logger.ts';

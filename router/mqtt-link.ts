@@ -114,11 +114,20 @@ export class MqttLink extends EventEmitter {
     });
   }
 
-  /** Disconnects cleanly, after what is in flight has been sent. */
-  async close(): Promise<void> {
+  /**
+   * Disconnects cleanly after what is in flight has been acknowledged, or, when the broker
+   * does not answer within `timeoutMs`, drops the link: a stop must not hang on a dead broker.
+   * Anything unacknowledged then is resent by the broker's session or was never acknowledged
+   * to its sender.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
     this.#closing = true;
     this.#ready = false;
-    await this.#client.endAsync();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+    const ended = await Promise.race([this.#client.endAsync(), deadline]);
+    clearTimeout(timer);
+    if (ended === 'late') await this.#client.endAsync(true);
   }
 
   #clientOptions(): IClientOptions {

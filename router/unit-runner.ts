@@ -8,6 +8,7 @@ import {
   type ModtError,
 } from '../protocol/index.ts';
 import type { HistoryRecord, HistoryStore } from './history/index.ts';
+import { DeadLetterBox, type DeadLetterLimits } from './dead-letters.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { publishPacketBytes } from './output-size.ts';
 import { isValidTopicName, topicMatches } from './topic-filter.ts';
@@ -31,6 +32,10 @@ export interface UnitRunnerOptions {
   maxPacketBytes?: number;
   clock?: () => number;
   reconnectMaxMs?: number;
+  /** How fast refused messages are announced on `modt/dead/<unit>`. */
+  deadLetters?: DeadLetterLimits;
+  /** How long `stop()` waits for the broker to take what is in flight before it drops the link. */
+  stopTimeoutMs?: number;
 }
 
 /** A message the runner refused: where it came from and why. */
@@ -43,6 +48,7 @@ export interface Drop {
 
 export const DEFAULT_MAX_PACKET_BYTES = 256 * 1024;
 const STORE_RETRY_MAX_MS = 5000;
+const DEFAULT_STOP_TIMEOUT_MS = 5000;
 
 /**
  * Runs one unit: receives its messages, refuses what is not strict and schema-valid, calls
@@ -58,8 +64,10 @@ export class UnitRunner extends EventEmitter {
     handled: 0,
     published: 0,
     recorded: 0,
+    deadLetters: 0,
     dropped: {} as Record<string, number>,
   };
+  readonly deadLetters: DeadLetterBox;
   #options: UnitRunnerOptions;
   #entries: { filter: string; schema: TSchema | typeof RAW }[];
   #stopping = false;
@@ -69,12 +77,14 @@ export class UnitRunner extends EventEmitter {
     super();
     this.unit = unit;
     this.#options = options;
-    this.#entries = Object.entries(unit.subscribe as Subscriptions).map(([filter, schema]) => ({ filter, schema }));
+    const subscriptions = Object.entries(unit.subscribe as Subscriptions);
+    this.#entries = subscriptions.map(([filter, schema]) => ({ filter, schema }));
+    this.deadLetters = new DeadLetterBox(unit.name, options.deadLetters, this.#now());
     this.link = new MqttLink({
       url: options.mqttUrl,
       clientId: options.clientId ?? `modt-${unit.name}`,
       subscriptions: this.#entries.map((e) => e.filter),
-      onMessage: (topic, payload) => this.#receive(topic, payload),
+      onMessage: (topic, payload, packet) => this.#receive(topic, payload, packet.dup === true),
       reconnectMaxMs: options.reconnectMaxMs,
     });
     for (const event of ['ready', 'down', 'problem'] as const) {
@@ -85,21 +95,29 @@ export class UnitRunner extends EventEmitter {
   /** Stops taking messages, finishes the one in flight, disconnects. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    await this.#inFlight;
-    await this.link.close();
+    await this.#inFlight.catch(() => undefined);
+    await this.link.close(this.#options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
     await this.#options.store?.close();
   }
 
-  #receive(topic: string, payload: Buffer): Promise<void> {
+  #receive(topic: string, payload: Buffer, redelivered: boolean): Promise<void> {
     // A message that arrives while stopping is left unacknowledged: the broker keeps it in
     // the unit's session and delivers it to the next process.
     if (this.#stopping) return Promise.reject(new Error(`unit ${this.unit.name} is stopping`));
-    const work = this.#handle(topic, payload);
+    // One message at a time, also across a reconnect: a message still being stored when the
+    // link dropped finishes before its redelivered copy, or any later one, starts.
+    const work = this.#inFlight
+      .catch(() => undefined)
+      .then(() => this.#handle(topic, payload, redelivered));
     this.#inFlight = work;
     return work;
   }
 
-  async #handle(topic: string, bytes: Buffer): Promise<void> {
+  #now(): number {
+    return (this.#options.clock ?? Date.now)();
+  }
+
+  async #handle(topic: string, bytes: Buffer, redelivered: boolean): Promise<void> {
     this.stats.received += 1;
     const entry = this.#entries.find((e) => topicMatches(e.filter, topic));
     if (entry === undefined) return;
@@ -108,22 +126,23 @@ export class UnitRunner extends EventEmitter {
     if (entry.schema !== RAW) {
       const maxBytes = this.#options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
       const decoded = decodePayload(bytes, entry.schema, maxBytes);
-      if (!decoded.ok) return this.#drop(topic, decoded.error);
+      if (!decoded.ok) return this.#refuse(topic, bytes, decoded.error);
       payload = decoded.value;
     }
 
-    const outputs = this.#callHandler(topic, payload);
-    if (!Array.isArray(outputs)) return this.#drop(topic, outputs);
+    const outputs = this.#callHandler(topic, payload, redelivered);
+    if (!Array.isArray(outputs)) return this.#refuse(topic, bytes, outputs);
 
     await this.#perform(topic, outputs);
     this.stats.handled += 1;
   }
 
-  #callHandler(topic: string, payload: unknown): Output[] | ModtError {
+  #callHandler(topic: string, payload: unknown, redelivered: boolean): Output[] | ModtError {
     const context: UnitContext = {
       unit: this.unit.name,
-      now: new Date((this.#options.clock ?? Date.now)()),
+      now: new Date(this.#now()),
       settings: this.#options.settings,
+      redelivered,
     };
     let outputs: unknown;
     try {
@@ -201,6 +220,15 @@ export class UnitRunner extends EventEmitter {
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+  }
+
+  /** Drops a message and announces it as a dead letter, within the rate. */
+  #refuse(topic: string, bytes: Buffer, error: ModtError): Promise<void> {
+    this.#drop(topic, error);
+    const letter = this.deadLetters.letterFor(topic, bytes, error, this.#now());
+    if (letter === null) return Promise.resolve();
+    this.stats.deadLetters += 1;
+    return this.link.enqueue(this.deadLetters.topic, JSON.stringify(letter), 1).catch(() => undefined);
   }
 
   #drop(topic: string, error: ModtError): void {

@@ -19,6 +19,11 @@ export interface UnitContext<Settings extends Record<string, string> = Record<st
   now: Date;
   /** The unit's settings, read once at start from the environment. */
   settings: Readonly<Settings>;
+  /**
+   * Whether the broker marked this delivery as a possible repeat (the MQTT DUP flag): a
+   * message not acknowledged before a reconnect comes again (at-least-once).
+   */
+  redelivered: boolean;
 }
 
 /** A message for the router to publish: topic, a JSON-serialisable payload, QoS, retain. */

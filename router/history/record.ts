@@ -13,6 +13,12 @@ export interface HistoryRecord {
   json: boolean;
   /** The catalog code of why it is not, when it is not. */
   error?: string;
+  /**
+   * Set when the broker redelivered the message (MQTT DUP): it may already be in the store
+   * once, as at-least-once delivery allows. A reader that wants each message once skips a
+   * redelivered record equal in topic and payload to one just before it.
+   */
+  redelivered?: boolean;
 }
 
 /** A record as read back from a store, with the store's id for it. */

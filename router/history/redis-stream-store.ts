@@ -44,6 +44,7 @@ export class RedisStreamStore implements HistoryStore {
         'json', r.json ? '1' : '0',
       ];
       if (r.error) fields.push('error', r.error);
+      if (r.redelivered) fields.push('redelivered', '1');
       pipeline.xadd(this.#stream, 'MAXLEN', '~', this.#maxLength, '*', ...fields);
     }
     const results = (await pipeline.exec()) ?? [];

@@ -14,12 +14,9 @@ export interface HistoryStore {
   readonly location: string;
 }
 
-/** The fields of a record in the order a store writes them. */
-export const RECORD_FIELDS = ['received_at', 'topic', 'payload', 'encoding', 'json', 'error'] as const;
-
 /** A record from the flat field list a store kept, or null when it is not one of ours. */
 export function recordFromFields(id: string, fields: Record<string, string>): HistoryEntry | null {
-  const { received_at, topic, payload, encoding, json, error } = fields;
+  const { received_at, topic, payload, encoding, json, error, redelivered } = fields;
   if (received_at === undefined || topic === undefined || payload === undefined) return null;
   const entry: HistoryEntry = {
     id,
@@ -30,5 +27,6 @@ export function recordFromFields(id: string, fields: Record<string, string>): Hi
     json: json === '1' || json === 'true',
   };
   if (error) entry.error = error;
+  if (redelivered === '1' || redelivered === 'true') entry.redelivered = true;
   return entry;
 }
