@@ -51,10 +51,14 @@ export class MqttLink extends EventEmitter {
       // A message whose handling failed is left unacknowledged, for the broker to deliver
       // again: acknowledging it would lose it. done(err) sends no PUBACK but lets mqtt.js
       // read on; never calling done would stop it reading anything on this connection.
-      this.#options.onMessage(packet.topic, packet.payload as Buffer, packet).then(
-        () => done(),
-        (err: Error) => done(err),
-      );
+      // Each message waits one turn of the event loop: mqtt.js hands a backlog over in
+      // microtasks, which would otherwise starve timers, I/O and SIGTERM until it is drained.
+      setImmediate(() => {
+        this.#options.onMessage(packet.topic, packet.payload as Buffer, packet).then(
+          () => done(),
+          (err: Error) => done(err),
+        );
+      });
     };
     this.#client.on('connect', (connack) => void this.#onConnect(connack.sessionPresent));
     this.#client.on('close', () => this.#onClose());

@@ -108,7 +108,10 @@ export class UnitRunner extends EventEmitter {
     // link dropped finishes before its redelivered copy, or any later one, starts.
     const work = this.#inFlight
       .catch(() => undefined)
-      .then(() => this.#handle(topic, payload, redelivered));
+      .then(() => {
+        if (this.#stopping) throw new Error(`unit ${this.unit.name} is stopping`);
+        return this.#handle(topic, payload, redelivered);
+      });
     this.#inFlight = work;
     return work;
   }

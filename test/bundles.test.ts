@@ -1,52 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { UWS_BINARY, hashPassword } from '../gateway/index.ts';
 import { unitFiles } from '../router/index.ts';
-import { BrowserClient, TEST_COST, freePort, startMosquitto, type Mosquitto } from './support/index.ts';
+import {
+  BrowserClient,
+  DIST,
+  TEST_COST,
+  freePort,
+  startBundle,
+  startMosquitto,
+  type Mosquitto,
+} from './support/index.ts';
 
-const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const FUNCTIONS = fileURLToPath(new URL('../functions/', import.meta.url));
-
-/** A bundle copied alone into an empty folder (no node_modules) and started with plain node. */
-async function startBundle(files: string[], env: Record<string, string>) {
-  const dir = await mkdtemp(join(tmpdir(), 'modt-bundle-'));
-  for (const file of files) await copyFile(join(DIST, file), join(dir, file));
-  const child = spawn(process.execPath, [files[0]!], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return {
-    dir,
-    output: () => output,
-    exited,
-    /** Resolves once the output holds `text`; rejects with the output after `timeoutMs`. */
-    async waitFor(text: string, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!output.includes(text)) {
-        if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`no '${text}' from ${files[0]}:\n${output}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const code = await exited;
-      await rm(dir, { recursive: true, force: true });
-      return code;
-    },
-  };
-}
 
 describe('C11 every bundle starts from an empty folder', () => {
   let broker: Mosquitto;

@@ -2,7 +2,8 @@ export { AsyncQueue, queueEvents, DEFAULT_WAIT_MS } from './async-queue.ts';
 export { freePort, onFreePort, canConnect } from './free-port.ts';
 export { startServerProcess, LISTEN_TIMEOUT_MS, type ServerProcess } from './server-process.ts';
 export { startMosquitto, MOSQUITTO, type Mosquitto, type MosquittoOptions } from './mosquitto.ts';
-export { startRedis, REDIS_SERVER, type RedisServer } from './redis.ts';
+export { startRedis, REDIS_SERVER, type RedisServer, type RedisOptions } from './redis.ts';
+export { startBundle, DIST, type BundleProcess } from './bundle-process.ts';
 export {
   collect,
   connectClient,
@@ -16,3 +17,4 @@ export * from './browser-client.ts';
 export * from './chromium.ts';
 export * from './gateway.ts';
 export * from './stack-process.ts';
+export { allRecords, recordsUntil } from './records.ts';

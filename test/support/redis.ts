@@ -6,7 +6,7 @@ import { startServerProcess, type ServerProcess } from './server-process.ts';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
-/** A real redis-server on a free port of 127.0.0.1, keeping nothing on disk. */
+/** A real redis-server on a free port of 127.0.0.1; it keeps nothing on disk unless asked. */
 export interface RedisServer {
   port: number;
   /** `redis://127.0.0.1:PORT` */
@@ -18,22 +18,32 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** SIGKILL, waits for the exit; `restart()` can follow. */
   kill(): Promise<void>;
-  /** Stops the server if it runs, then starts it again, empty, on the same port. */
+  /** SIGTERM, waits for the exit, keeps the folder: an outage that `restart()` ends. */
+  halt(): Promise<void>;
+  /**
+   * Stops the server if it runs, then starts it again on the same port: empty, or with what
+   * it had when started with `persistence` (an append-only file synced at every write).
+   */
   restart(): Promise<void>;
 }
 
-/** Starts `redis-server --save '' --appendonly no` in a fresh temporary folder. */
-export async function startRedis(): Promise<RedisServer> {
+export interface RedisOptions {
+  persistence?: boolean;
+}
+
+/** Starts `redis-server` in a fresh temporary folder, with `--save ''`. */
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'modt-redis-'));
   try {
-    return await onFreePort((port) => launch(dir, port));
+    return await onFreePort((port) => launch(dir, port, options.persistence === true));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function launch(dir: string, port: number): Promise<RedisServer> {
+async function launch(dir: string, port: number, persistence: boolean): Promise<RedisServer> {
+  const aof = persistence ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const start = () =>
     startServerProcess({
       name: 'redis-server',
@@ -42,7 +52,7 @@ async function launch(dir: string, port: number): Promise<RedisServer> {
         '--port', String(port),
         '--bind', '127.0.0.1',
         '--save', '',
-        '--appendonly', 'no',
+        ...aof,
         '--dir', dir,
       ],
       port,
@@ -60,6 +70,7 @@ async function launch(dir: string, port: number): Promise<RedisServer> {
       await rm(dir, { recursive: true, force: true });
     },
     kill: () => server.kill(),
+    halt: () => server.stop(),
     async restart() {
       await server.stop();
       server = await start();
