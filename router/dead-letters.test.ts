@@ -76,7 +76,7 @@ describe('dead letters on a real broker', () => {
       deadLetters: { perSecond: 1, burst: 5 },
     });
     t.after(() => runner.stop());
-    await runner.link.waitReady(10_000);
+    await runner.waitReady(10_000);
     const letters = await collect(client, 'modt/dead/letters-app');
     const readies = await collect(client, Topics.appReady);
 

@@ -69,20 +69,4 @@ describe('MqttLink', { timeout: 120_000 }, () => {
       assert.equal(await again.received.next(), 'refused');
       await again.received.expectNothing(300);
     });
-
-  test('enqueue inside onMessage resolves without waiting for the broker’s PUBACK',
-    async (t) => {
-      const prefix = `test/${randomUUID().slice(0, 8)}`;
-      const answer = (text: string, link: MqttLink) => link.enqueue(`${prefix}/out`, text);
-      const { received } = await openLink(t, `test-${randomUUID()}`, `${prefix}/in`, answer);
-      const client = await connectClient(broker.url);
-      t.after(() => client.endAsync(true));
-      const out = await collect(client, `${prefix}/out`);
-
-      await publishRaw(client, `${prefix}/in`, 'one');
-      await publishRaw(client, `${prefix}/in`, 'two');
-      assert.equal((await out.next()).payload.toString(), 'one');
-      assert.equal((await out.next()).payload.toString(), 'two');
-      assert.deepEqual(received.all, ['one', 'two']);
-    });
 });

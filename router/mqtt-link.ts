@@ -71,29 +71,13 @@ export class MqttLink extends EventEmitter {
   }
 
   /**
-   * Publishes and resolves once the broker has acknowledged (QoS 1) or taken (QoS 0) it.
-   * Never awaited inside `onMessage`, where that acknowledgement cannot arrive: see `enqueue`.
+   * Publishes and resolves once the broker has acknowledged (QoS 1) or taken (QoS 0) it;
+   * while the link is down, once it is back and the broker has it. Never awaited inside this
+   * link's own `onMessage`: mqtt.js reads no packet, that PUBACK included, until the message
+   * in hand is done. The unit runner publishes on a second link for that reason.
    */
   async publish(topic: string, payload: Buffer | string, qos: 0 | 1 | 2 = 1, retain = false) {
     await this.#client.publishAsync(topic, payload, { qos, retain });
-  }
-
-  /**
-   * Hands a message to the client and resolves once it is queued in order: in the client's
-   * outgoing store at QoS 1 and 2 (sent again after a reconnect until the broker acknowledges
-   * it), or written at QoS 0. Inside `onMessage` the acknowledgement cannot be awaited: mqtt.js
-   * reads no packet, that PUBACK included, until the message in hand settles. A publish that
-   * fails later is reported as a `problem`.
-   */
-  enqueue(topic: string, payload: Buffer | string, qos: 0 | 1 | 2 = 1, retain = false) {
-    return new Promise<void>((resolve, reject) => {
-      const cbStorePut = () => resolve();
-      this.#client.publish(topic, payload, { qos, retain, cbStorePut }, (err) => {
-        if (err === undefined || err === null) return resolve();
-        this.#problem(`publish to ${topic} failed: ${err.message}`);
-        reject(err);
-      });
-    });
   }
 
   /** Resolves at the first moment the link is ready, or rejects after `timeoutMs`. */

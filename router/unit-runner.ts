@@ -53,12 +53,18 @@ const DEFAULT_STOP_TIMEOUT_MS = 5000;
 /**
  * Runs one unit: receives its messages, refuses what is not strict and schema-valid, calls
  * the pure handler, performs the outputs it returns, and only then acknowledges the message,
- * so that a unit killed mid-message gets it again. Emits `drop`, `store-error`, `ready`,
- * `down` and `problem`; the process at the edge decides what to log.
+ * so that a unit killed mid-message gets it again. Outputs go out on a second connection of
+ * their own and are awaited until the broker has acknowledged them: on the receiving
+ * connection mqtt.js reads nothing, that acknowledgement included, until the message in hand
+ * is done. Emits `drop`, `store-error`, `ready`, `down` and `problem`; the process at the edge
+ * decides what to log.
  */
 export class UnitRunner extends EventEmitter {
   readonly unit: AnyUnit;
+  /** The receiving connection: the unit's subscriptions and persistent session. */
   readonly link: MqttLink;
+  /** The sending connection: outputs and dead letters. */
+  readonly outbox: MqttLink;
   readonly stats = {
     received: 0,
     handled: 0,
@@ -80,23 +86,45 @@ export class UnitRunner extends EventEmitter {
     const subscriptions = Object.entries(unit.subscribe as Subscriptions);
     this.#entries = subscriptions.map(([filter, schema]) => ({ filter, schema }));
     this.deadLetters = new DeadLetterBox(unit.name, options.deadLetters, this.#now());
+    const clientId = options.clientId ?? `modt-${unit.name}`;
     this.link = new MqttLink({
       url: options.mqttUrl,
-      clientId: options.clientId ?? `modt-${unit.name}`,
+      clientId,
       subscriptions: this.#entries.map((e) => e.filter),
       onMessage: (topic, payload, packet) => this.#receive(topic, payload, packet.dup === true),
+      reconnectMaxMs: options.reconnectMaxMs,
+    });
+    this.outbox = new MqttLink({
+      url: options.mqttUrl,
+      clientId: `${clientId}-out`,
+      subscriptions: [],
+      onMessage: async () => undefined,
+      persistent: false,
       reconnectMaxMs: options.reconnectMaxMs,
     });
     for (const event of ['ready', 'down', 'problem'] as const) {
       this.link.on(event, (detail) => this.emit(event, detail));
     }
+    this.outbox.on('problem', (detail) => this.emit('problem', detail));
+  }
+
+  /** Resolves once both connections are up and the subscriptions held. */
+  async waitReady(timeoutMs: number): Promise<void> {
+    await Promise.all([this.link.waitReady(timeoutMs), this.outbox.waitReady(timeoutMs)]);
   }
 
   /** Stops taking messages, finishes the one in flight, disconnects. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    await this.#inFlight.catch(() => undefined);
-    await this.link.close(this.#options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    const timeoutMs = this.#options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    // A message whose outputs the broker does not take in time is left unacknowledged: the
+    // receiving link closes first, so the broker gives it to the next process.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([this.#inFlight.catch(() => undefined), late]);
+    clearTimeout(timer);
+    await this.link.close(timeoutMs);
+    await this.outbox.close(timeoutMs);
     await this.#options.store?.close();
   }
 
@@ -172,7 +200,7 @@ export class UnitRunner extends EventEmitter {
         this.#drop(topic, prepared);
         continue;
       }
-      publishes.push(this.link.enqueue(output.topic, prepared.body, output.qos, output.retain));
+      publishes.push(this.outbox.publish(output.topic, prepared.body, output.qos, output.retain));
     }
 
     await Promise.all(publishes);
@@ -231,7 +259,7 @@ export class UnitRunner extends EventEmitter {
     const letter = this.deadLetters.letterFor(topic, bytes, error, this.#now());
     if (letter === null) return Promise.resolve();
     this.stats.deadLetters += 1;
-    return this.link.enqueue(this.deadLetters.topic, JSON.stringify(letter), 1).catch(() => undefined);
+    return this.outbox.publish(this.deadLetters.topic, JSON.stringify(letter), 1).catch(() => undefined);
   }
 
   #drop(topic: string, error: ModtError): void {

@@ -184,7 +184,7 @@ describe('who may say what: the generated ACL on a real Mosquitto', () => {
     const settings = { publicUrl: `http://127.0.0.1:${gateway.port}/` };
     const app = new UnitRunner(dummyApp, { mqttUrl: new URL(urlOf['dummy-app']!), settings, clientId: 'acl-app' });
     t.after(() => app.stop());
-    await app.link.waitReady(10_000);
+    await app.waitReady(10_000);
 
     // Someone holding the app's account replays the login it read in the history.
     const forger = await connectClient(urlOf['dummy-app']!);

@@ -31,7 +31,7 @@ async function loggedInBrowser(gateway: Gateway): Promise<BrowserClient> {
 }
 
 async function untilRunnerReady(runner: UnitRunner): Promise<void> {
-  await runner.link.waitReady(10_000);
+  await runner.waitReady(10_000);
 }
 
 describe('the standard redirect flow, over real Mosquitto and Redis', () => {
