@@ -239,15 +239,19 @@ export class UnitRunner extends EventEmitter {
     if (store === undefined) {
       throw new Error(`unit ${this.unit.name} returned records but runs without a store`);
     }
+    let batch = records;
     for (let delay = 100; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
       try {
-        await store.append(records);
+        await store.append(batch);
         this.stats.recorded += records.length;
         return;
       } catch (err) {
         const reason = (err as Error).message;
         this.emit('store-error', { unit: this.unit.name, code: ErrorCodes.STORE_FAILED, reason });
         if (this.#stopping) throw err;
+        // A write that failed may have reached the store before its answer was lost: the
+        // next attempt is marked as a possible repeat.
+        batch = records.map((r) => ({ ...r, redelivered: true }));
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }

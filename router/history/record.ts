@@ -14,9 +14,10 @@ export interface HistoryRecord {
   /** The catalog code of why it is not, when it is not. */
   error?: string;
   /**
-   * Set when the broker redelivered the message (MQTT DUP): it may already be in the store
-   * once, as at-least-once delivery allows. A reader that wants each message once skips a
-   * redelivered record equal in topic and payload to one just before it.
+   * Set when this record may already be in the store once, as at-least-once delivery allows:
+   * the broker redelivered the message (MQTT DUP), or a write of it failed with its outcome
+   * unknown and was made again. A reader that wants each message once skips a redelivered
+   * record equal in topic and payload to an earlier one.
    */
   redelivered?: boolean;
 }
