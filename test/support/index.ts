@@ -18,3 +18,4 @@ export * from './chromium.ts';
 export * from './gateway.ts';
 export * from './stack-process.ts';
 export { allRecords, recordsUntil } from './records.ts';
+export { seededRandom, fuzzInputs } from './fuzz.ts';
