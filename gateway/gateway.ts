@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import {
   AppDisplay,
   AppReady,
@@ -7,14 +7,25 @@ import {
   ModtFailure,
   Topics,
   decodePayload,
+  type ErrorCode,
   type ModtError,
 } from '../protocol/index.ts';
 import { MqttLink } from '../router/index.ts';
-import { SESSION_COOKIE, cookieValue, html, json, readBody, send, sessionCookie, type Reply } from './http.ts';
-import { LOGIN_SCRIPT, STYLE_SHEET, displayPage, loginPage, messagePage } from './pages.ts';
+import { TrustedProxies } from './client-address.ts';
+import { SESSION_COOKIE, cookieValue, html, json, send, text, type Reply } from './http.ts';
+import { LoginRoute, type LoginEvent } from './login-route.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import { LOGIN_SCRIPT, STYLE_SHEET, displayPage, messagePage } from './pages.ts';
 import { RedirectDispatcher, type Push } from './redirect-dispatcher.ts';
 import { allowedOriginsOf } from './redirect-policy.ts';
-import { SessionRegistry, type BrowserSession } from './session-registry.ts';
+import { SessionRegistry } from './session-registry.ts';
+import {
+  SocketRoute,
+  sendFrame,
+  type Socket,
+  type SocketData,
+  type SocketEvent,
+} from './socket-route.ts';
 import type { UserStore } from './user-store.ts';
 import { loadUws } from './uws.ts';
 
@@ -23,24 +34,30 @@ export interface GatewayOptions {
   port: number;
   publicUrl: URL;
   redirectOrigins: readonly string[];
+  /** Direct peers (addresses, CIDR ranges) whose X-Forwarded-For and -Proto are believed. */
+  trustedProxies: readonly string[];
   mqttUrl: URL;
   clientId: string;
   users: UserStore;
   pendingTtlMs: number;
   answerTtlMs: number;
+  /** A session without a socket is forgotten after this long unseen. */
   sessionIdleMs: number;
+  /** A session is forgotten this long after its secret was issued (at login it is renewed). */
+  sessionMaxMs: number;
   maxSessions: number;
+  /** Login attempts, failed or in flight, one client address may make per `loginWindowMs`. */
+  loginMaxPerIp: number;
+  /** The same, on one username from any address. */
+  loginMaxPerUser: number;
+  loginWindowMs: number;
   maxPayloadBytes: number;
   /** How long a login waits for the broker to take its `modt/auth/success`. */
   publishTimeoutMs: number;
   clock?: () => number;
 }
 
-interface SocketData {
-  session: BrowserSession<Socket>;
-  closed: boolean;
-}
-type Socket = WebSocket<SocketData>;
+export type { GatewayRefusal } from './login-route.ts';
 
 /** A message the gateway refused: which topic and why (PROTOCOL.md: never silent). */
 export interface GatewayDrop {
@@ -49,16 +66,16 @@ export interface GatewayDrop {
   reason: string;
 }
 
-const MAX_LOGIN_BODY_BYTES = 4096;
 const SWEEP_EVERY_MS = 60_000;
-/** Close code the page takes as "reload": the socket had no valid session. */
-const CLOSE_NO_SESSION = 4401;
+/** Login windows remembered at most, per client address and per username. */
+const MAX_THROTTLE_KEYS = 10_000;
 
 /**
  * The identify unit: serves the login page, checks credentials, owns every browser session
  * and its WebSockets, publishes `modt/auth/success`, and pushes the redirect of the first
- * valid `modt/app/ready` to the right browser. Emits `login`, `push`, `held`, `drop`,
- * `ready`, `down` and `problem`; the process at the edge logs them.
+ * valid `modt/app/ready` to the right browser. Emits `login`, `login-failed`, `refused`,
+ * `socket-refused`, `push`, `held`, `drop`, `sockets-expired`, `failure`, `ready`, `down`
+ * and `problem`; the process at the edge logs them.
  */
 export class Gateway extends EventEmitter {
   readonly stats = {
@@ -67,6 +84,7 @@ export class Gateway extends EventEmitter {
     pushes: 0,
     held: 0,
     dropped: {} as Record<string, number>,
+    refused: {} as Record<string, number>,
   };
   port = 0;
   #options: GatewayOptions;
@@ -77,19 +95,37 @@ export class Gateway extends EventEmitter {
   #link: MqttLink;
   #registry: SessionRegistry<Socket>;
   #dispatcher: RedirectDispatcher<Socket>;
-  #sockets = new Set<Socket>();
+  #throttle: LoginThrottle;
+  #login: LoginRoute<Socket>;
+  #sockets: SocketRoute;
   #sweep: NodeJS.Timeout | undefined;
-  #publicOrigin: string;
-  #secure: boolean;
 
   constructor(options: GatewayOptions) {
     super();
     this.#options = options;
     this.#now = options.clock ?? Date.now;
-    this.#publicOrigin = options.publicUrl.origin;
-    this.#secure = options.publicUrl.protocol === 'https:';
     this.#uws = loadUws();
-    this.#registry = new SessionRegistry({ maxSessions: options.maxSessions, idleMs: options.sessionIdleMs });
+    this.#registry = new SessionRegistry({
+      maxSessions: options.maxSessions,
+      idleMs: options.sessionIdleMs,
+      maxAgeMs: options.sessionMaxMs,
+    });
+    this.#throttle = new LoginThrottle({
+      maxPerAddress: options.loginMaxPerIp,
+      maxPerUser: options.loginMaxPerUser,
+      windowMs: options.loginWindowMs,
+      maxKeys: MAX_THROTTLE_KEYS,
+    });
+    this.#login = new LoginRoute({
+      registry: this.#registry,
+      throttle: this.#throttle,
+      proxies: trustedProxiesOf(options.trustedProxies),
+      users: options.users,
+      publicUrl: options.publicUrl,
+      now: this.#now,
+      publish: (topic, payload) => this.#publishWithin(topic, payload),
+      report: (event) => this.#onLoginEvent(event),
+    });
     this.#dispatcher = new RedirectDispatcher(
       this.#registry,
       {
@@ -97,8 +133,15 @@ export class Gateway extends EventEmitter {
         answerTtlMs: options.answerTtlMs,
         pendingTtlMs: options.pendingTtlMs,
       },
-      (socket, frame) => sendFrame(socket, frame),
+      sendFrame,
     );
+    this.#sockets = new SocketRoute({
+      registry: this.#registry,
+      dispatcher: this.#dispatcher,
+      publicOrigin: options.publicUrl.origin,
+      now: this.#now,
+      report: (event) => this.#onSocketEvent(event),
+    });
     this.#link = new MqttLink({
       url: options.mqttUrl,
       clientId: options.clientId,
@@ -132,7 +175,7 @@ export class Gateway extends EventEmitter {
         }
         this.#listenSocket = socket;
         this.port = this.#uws.us_socket_local_port(socket as never);
-        this.#sweep = setInterval(() => this.#registry.sweep(this.#now()), SWEEP_EVERY_MS);
+        this.#sweep = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
         this.#sweep.unref();
         resolve();
       });
@@ -148,8 +191,23 @@ export class Gateway extends EventEmitter {
     clearInterval(this.#sweep);
     if (this.#listenSocket) this.#uws.us_listen_socket_close(this.#listenSocket);
     this.#listenSocket = undefined;
-    for (const socket of this.#sockets) socket.end(1001, 'gateway stopping');
+    this.#sockets.closeAll();
     await this.#link.close();
+  }
+
+  /**
+   * What the timer runs every minute: forgets expired sessions and login windows, and closes
+   * the sockets of sessions that ended, so the page says to reload.
+   */
+  sweep(): void {
+    const now = this.#now();
+    this.#registry.sweep(now);
+    this.#throttle.sweep(now);
+
+    const closed = this.#sockets.closeEnded(now);
+    if (closed === 0) return;
+    this.#count(ErrorCodes.SESSION_EXPIRED, closed);
+    this.emit('sockets-expired', { code: ErrorCodes.SESSION_EXPIRED, sockets: closed });
   }
 
   #routes(app: TemplatedApp): TemplatedApp {
@@ -161,98 +219,57 @@ export class Gateway extends EventEmitter {
           handler(res, req);
         } catch (err) {
           this.emit('failure', { where: req.getUrl(), reason: (err as Error).message });
-          res.cork(() => res.writeStatus('500 Internal Server Error').end('internal error'));
+          send(res, text('500 Internal Server Error', 'internal error'));
         }
       };
     };
+    const script = (res: HttpResponse) => asset(res, 'text/javascript', LOGIN_SCRIPT);
+    const style = (res: HttpResponse) => asset(res, 'text/css', STYLE_SHEET);
+    const notFound = (res: HttpResponse) => {
+      send(res, html('404 Not Found', messagePage('Not found', 'Nothing here.')));
+    };
     return app
-      .get('/', guard((res, req) => this.#loginPage(res, req)))
-      .post('/login', guard((res, req) => this.#login(res, req)))
+      .get('/', guard((res, req) => this.#login.page(res, req)))
+      .post('/login', guard((res, req) => this.#login.post(res, req)))
       .get('/apps/:app/', guard((res, req) => this.#appPage(res, req)))
       .get('/healthz', guard((res) => this.#health(res)))
-      .get('/assets/login.js', guard((res) => asset(res, 'text/javascript; charset=utf-8', LOGIN_SCRIPT)))
-      .get('/assets/style.css', guard((res) => asset(res, 'text/css; charset=utf-8', STYLE_SHEET)))
-      .ws<SocketData>('/ws', {
-        maxPayloadLength: 1024,
-        idleTimeout: 120,
-        sendPingsAutomatically: true,
-        maxBackpressure: 64 * 1024,
-        upgrade: (res, req, context) => this.#upgrade(res, req, context),
-        open: (ws) => this.#open(ws),
-        close: (ws) => this.#close(ws),
-      })
-      .any('/*', guard((res) => send(res, html('404 Not Found', messagePage('Not found', 'Nothing here.')))));
+      .get('/assets/login.js', guard(script))
+      .get('/assets/style.css', guard(style))
+      .ws<SocketData>('/ws', this.#sockets.behavior())
+      .any('/*', guard(notFound));
   }
 
-  #loginPage(res: HttpResponse, req: HttpRequest): void {
-    const now = this.#now();
-    const existing = this.#registry.touch(cookieValue(req.getHeader('cookie'), SESSION_COOKIE), now);
-    if (existing) return send(res, html('200 OK', loginPage()));
-    const session = this.#registry.create(now);
-    send(res, html('200 OK', loginPage(), [['set-cookie', sessionCookie(session.secret, this.#secure)]]));
-  }
-
-  #login(res: HttpResponse, req: HttpRequest): void {
-    // Everything needed from the request is copied before the first await: uWebSockets.js
-    // frees it when this handler returns (field case C05).
-    const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
-    const origin = req.getHeader('origin');
-    const contentType = req.getHeader('content-type');
-    const aborted = { value: false };
-    res.onAborted(() => (aborted.value = true));
-
-    void this.#finishLogin(res, aborted, secret, origin, contentType).catch((err: Error) => {
-      this.emit('failure', { where: 'login', reason: err.message });
-      if (!aborted.value) send(res, json('500 Internal Server Error', { ok: false, error: 'internal error' }));
-    });
-  }
-
-  async #finishLogin(
-    res: HttpResponse,
-    aborted: { value: boolean },
-    secret: string | undefined,
-    origin: string,
-    contentType: string,
-  ): Promise<void> {
-    const body = await readBody(res, MAX_LOGIN_BODY_BYTES, aborted);
-    if (aborted.value) return;
-    const reply = await this.#loginReply(body, secret, origin, contentType);
-    if (!aborted.value) send(res, reply);
-  }
-
-  async #loginReply(body: Buffer | null, secret: string | undefined, origin: string, contentType: string) {
-    if (body === null) return json('413 Payload Too Large', { ok: false, error: 'login request too large' });
-    if (origin !== '' && origin !== this.#publicOrigin) {
-      return json('403 Forbidden', { ok: false, error: 'login from a foreign origin' });
+  #onLoginEvent(event: LoginEvent): void {
+    if (event.kind === 'login') {
+      this.stats.logins += 1;
+      this.emit('login', { userId: event.userId, sessionId: event.sessionId });
+      return;
     }
-    const session = this.#registry.touch(secret, this.#now());
-    if (session === undefined) {
-      return json('401 Unauthorized', { ok: false, error: 'no session: open the login page first' });
-    }
-
-    const form = parseForm(body, contentType);
-    const identity = form && (await this.#options.users.check(form.username, form.password));
-    if (!identity) {
+    if (event.kind === 'login-failed') {
       this.stats.loginFailures += 1;
-      this.emit('login-failed', { reason: form ? 'credentials' : 'malformed form' });
-      return json('401 Unauthorized', { ok: false, error: 'wrong username or password' });
+      this.emit('login-failed', { reason: event.reason, address: event.address });
+      return;
     }
+    if (event.kind === 'refused') {
+      this.#count(event.refusal.code);
+      this.emit('refused', event.refusal);
+      return;
+    }
+    this.emit('failure', { where: 'login', reason: event.reason });
+  }
 
-    const now = this.#now();
-    const login = this.#registry.beginLogin(session, identity, now);
-    const success = {
-      user_id: identity.userId,
-      session_id: login.sessionId,
-      role: identity.role,
-      timestamp: new Date(now).toISOString(),
-    };
-    const published = await this.#publishWithin(Topics.authSuccess, JSON.stringify(success));
-    if (!published) {
-      return json('503 Service Unavailable', { ok: false, error: 'the message bus is unavailable, try again' });
+  #onSocketEvent(event: SocketEvent): void {
+    if (event.kind === 'push') return this.#pushed(event.push);
+    if (event.kind === 'refused') {
+      this.#count(event.refusal.code);
+      this.emit('refused', event.refusal);
+      return;
     }
-    this.stats.logins += 1;
-    this.emit('login', { userId: identity.userId, sessionId: login.sessionId });
-    return json('200 OK', { ok: true, user_id: identity.userId, role: identity.role });
+    this.emit('socket-refused', { reason: event.reason, origin: event.origin });
+  }
+
+  #count(code: ErrorCode, by = 1): void {
+    this.stats.refused[code] = (this.stats.refused[code] ?? 0) + by;
   }
 
   async #publishWithin(topic: string, payload: string): Promise<boolean> {
@@ -268,53 +285,24 @@ export class Gateway extends EventEmitter {
 
   #appPage(res: HttpResponse, req: HttpRequest): void {
     const app = req.getParameter(0);
-    const session = this.#registry.touch(cookieValue(req.getHeader('cookie'), SESSION_COOKIE), this.#now());
-    const display = session?.login?.displays.get(app);
+    const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
+    const display = this.#registry.touch(secret, this.#now())?.login?.displays.get(app);
     if (display === undefined) {
-      return send(res, html('404 Not Found', messagePage('Nothing to show', 'This page is for the browser that signed in.')));
+      const page = messagePage('Nothing to show', 'This page is for the browser that signed in.');
+      return send(res, html('404 Not Found', page));
     }
     send(res, html('200 OK', displayPage(display)));
   }
 
   #health(res: HttpResponse): void {
     const ok = this.#link.ready;
-    const body = { status: ok ? 'ok' : 'degraded', bus: ok, sessions: this.#registry.size, sockets: this.#sockets.size };
+    const body = {
+      status: ok ? 'ok' : 'degraded',
+      bus: ok,
+      sessions: this.#registry.size,
+      sockets: this.#sockets.size,
+    };
     send(res, json(ok ? '200 OK' : '503 Service Unavailable', body));
-  }
-
-  #upgrade(res: HttpResponse, req: HttpRequest, context: unknown): void {
-    const key = req.getHeader('sec-websocket-key');
-    const protocol = req.getHeader('sec-websocket-protocol');
-    const extensions = req.getHeader('sec-websocket-extensions');
-    const origin = req.getHeader('origin');
-    const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
-
-    if (origin !== this.#publicOrigin) {
-      this.emit('socket-refused', { reason: 'origin', origin });
-      return send(res, { status: '403 Forbidden', headers: [], body: 'origin not allowed' });
-    }
-    const session = this.#registry.touch(secret, this.#now());
-    if (session === undefined) {
-      this.emit('socket-refused', { reason: 'session' });
-      return send(res, { status: '401 Unauthorized', headers: [], body: 'no session' });
-    }
-    res.upgrade<SocketData>({ session, closed: false }, key, protocol, extensions, context as never);
-  }
-
-  #open(ws: Socket): void {
-    const data = ws.getUserData();
-    this.#sockets.add(ws);
-    data.session.sockets.add(ws);
-    const push = this.#dispatcher.onSocketOpen(data.session, this.#now());
-    if (push) this.#pushed(push);
-  }
-
-  #close(ws: Socket): void {
-    const data = ws.getUserData();
-    data.closed = true;
-    this.#sockets.delete(ws);
-    // Only this socket is removed: a newer socket of the same session stays (field case C07).
-    data.session.sockets.delete(ws);
   }
 
   #onBusMessage(topic: string, payload: Buffer): void {
@@ -332,7 +320,7 @@ export class Gateway extends EventEmitter {
     if (topic === Topics.appDisplay) {
       const display = decodePayload(payload, AppDisplay, this.#options.maxPayloadBytes);
       if (!display.ok) return this.#drop(topic, display.error);
-      const refused = this.#dispatcher.onDisplay(display.value);
+      const refused = this.#dispatcher.onDisplay(display.value, now);
       if (refused) this.#drop(topic, refused);
     }
   }
@@ -349,41 +337,16 @@ export class Gateway extends EventEmitter {
   }
 }
 
-/** Sends on a socket only while it is open; uWebSockets.js forbids touching a closed one. */
-function sendFrame(socket: Socket, frame: string): boolean {
-  if (socket.getUserData().closed) return false;
-  return socket.send(frame, false) !== 2;
+function trustedProxiesOf(entries: readonly string[]): TrustedProxies {
+  const proxies = TrustedProxies.parse(entries);
+  if ('code' in proxies) throw new ModtFailure(proxies.code, `trustedProxies: ${proxies.message}`);
+  return proxies;
 }
 
 function asset(res: HttpResponse, type: string, body: string): void {
   const headers: [string, string][] = [
-    ['content-type', type],
+    ['content-type', `${type}; charset=utf-8`],
     ['cache-control', 'public, max-age=300'],
-    ['x-content-type-options', 'nosniff'],
   ];
   send(res, { status: '200 OK', headers, body } satisfies Reply);
 }
-
-function parseForm(body: Buffer, contentType: string): { username: string; password: string } | null {
-  let fields: URLSearchParams;
-  if (contentType.startsWith('application/x-www-form-urlencoded')) {
-    fields = new URLSearchParams(body.toString('utf8'));
-  } else if (contentType.startsWith('application/json')) {
-    try {
-      const value = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      fields = new URLSearchParams();
-      for (const key of ['username', 'password']) {
-        if (typeof value?.[key] === 'string') fields.set(key, value[key] as string);
-      }
-    } catch {
-      return null;
-    }
-  } else {
-    return null;
-  }
-  const username = fields.get('username');
-  const password = fields.get('password');
-  if (!username || !password || username.length > 64 || password.length > 1024) return null;
-  return { username, password };
-}
-

@@ -12,16 +12,29 @@ export function cookieValue(header: string, name: string): string | undefined {
   return undefined;
 }
 
-export function sessionCookie(secret: string, secure: boolean): string {
-  return `${SESSION_COOKIE}=${secret}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+/** The direct peer's address as text; uWebSockets.js hands it over in an ArrayBuffer. */
+export function peerAddress(res: HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
 }
 
-/** Headers every page gets (issue 3 makes them stricter; these already hold). */
-export const PAGE_HEADERS: readonly (readonly [string, string])[] = [
-  ['content-type', 'text/html; charset=utf-8'],
-  ['cache-control', 'no-store'],
+/** The session cookie: `Secure` whenever the browser reaches the gateway over https. */
+export function sessionCookie(secret: string, secure: boolean): string {
+  const flags = `Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+  return `${SESSION_COOKIE}=${secret}; ${flags}`;
+}
+
+type Headers = readonly (readonly [string, string])[];
+
+/** Headers every response gets, whatever it carries: JSON, a 404, a refused upgrade. */
+export const COMMON_HEADERS: Headers = [
   ['x-content-type-options', 'nosniff'],
   ['referrer-policy', 'same-origin'],
+];
+
+/** Headers every HTML page gets, the login page's policy for scripts among them. */
+export const PAGE_HEADERS: Headers = [
+  ['content-type', 'text/html; charset=utf-8'],
+  ['cache-control', 'no-store'],
   [
     'content-security-policy',
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
@@ -31,19 +44,26 @@ export const PAGE_HEADERS: readonly (readonly [string, string])[] = [
 
 export interface Reply {
   status: string;
-  headers: readonly (readonly [string, string])[];
+  headers: Headers;
   body: string;
 }
 
-export function json(status: string, value: unknown, headers: Reply['headers'] = []): Reply {
-  return {
-    status,
-    headers: [['content-type', 'application/json'], ['cache-control', 'no-store'], ...headers],
-    body: JSON.stringify(value),
-  };
+const JSON_HEADERS: Headers = [
+  ['content-type', 'application/json'],
+  ['cache-control', 'no-store'],
+  ['content-security-policy', "default-src 'none'; frame-ancestors 'none'"],
+];
+
+export function json(status: string, value: unknown, headers: Headers = []): Reply {
+  return { status, headers: [...JSON_HEADERS, ...headers], body: JSON.stringify(value) };
 }
 
-export function html(status: string, body: string, headers: Reply['headers'] = []): Reply {
+/** A plain-text reply, for answers that are no page (a refused upgrade). */
+export function text(status: string, body: string): Reply {
+  return { status, headers: [['content-type', 'text/plain; charset=utf-8']], body };
+}
+
+export function html(status: string, body: string, headers: Headers = []): Reply {
   return { status, headers: [...PAGE_HEADERS, ...headers], body };
 }
 
@@ -51,6 +71,7 @@ export function html(status: string, body: string, headers: Reply['headers'] = [
 export function send(res: HttpResponse, reply: Reply): void {
   res.cork(() => {
     res.writeStatus(reply.status);
+    for (const [key, value] of COMMON_HEADERS) res.writeHeader(key, value);
     for (const [key, value] of reply.headers) res.writeHeader(key, value);
     res.end(reply.body);
   });
@@ -61,7 +82,11 @@ export function send(res: HttpResponse, reply: Reply): void {
  * during the callback, so each is copied. Resolves null when the body is too large or the
  * client went away; the caller must have registered `onAborted` first (field case C05).
  */
-export function readBody(res: HttpResponse, maxBytes: number, aborted: { value: boolean }): Promise<Buffer | null> {
+export function readBody(
+  res: HttpResponse,
+  maxBytes: number,
+  aborted: { value: boolean },
+): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -1,4 +1,9 @@
-export { Gateway, type GatewayDrop, type GatewayOptions } from './gateway.ts';
+export {
+  Gateway,
+  type GatewayDrop,
+  type GatewayOptions,
+  type GatewayRefusal,
+} from './gateway.ts';
 export { readGatewayOptions, DEFAULT_PORT } from './options.ts';
 export { startGateway } from './start-gateway.ts';
 export { UserStore, putUser, readUsersFile, type Identity, type UserRecord } from './user-store.ts';
@@ -7,3 +12,6 @@ export { loadUws, UWS_BINARY } from './uws.ts';
 export { checkRedirect, allowedOriginsOf } from './redirect-policy.ts';
 export { RedirectDispatcher, type Push } from './redirect-dispatcher.ts';
 export { SessionRegistry, type BrowserSession, type Login } from './session-registry.ts';
+export { AttemptLimiter, type AttemptLimits } from './attempt-limiter.ts';
+export { LoginThrottle, type ThrottleLimits } from './login-throttle.ts';
+export { TrustedProxies, canonicalAddress, clientAddressOf } from './client-address.ts';

@@ -1,5 +1,6 @@
 import { ErrorCodes, ModtFailure, DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/index.ts';
 import { DEFAULT_MQTT_URL, readPort, readPositiveInt, readUrl, type Env } from '../router/index.ts';
+import { TrustedProxies } from './client-address.ts';
 import type { GatewayOptions } from './gateway.ts';
 import type { UserStore } from './user-store.ts';
 
@@ -8,31 +9,56 @@ export const DEFAULT_PORT = 8080;
 /** The gateway's settings from the environment, checked once, each with its default. */
 export function readGatewayOptions(env: Env, users: UserStore): GatewayOptions {
   const port = readPort(env, 'PORT', DEFAULT_PORT);
-  const publicUrl = readUrl(env, 'MODT_PUBLIC_URL', `http://localhost:${port || DEFAULT_PORT}`, ['http', 'https']);
-  const redirectOrigins = (env.MODT_REDIRECT_ORIGINS ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  for (const origin of redirectOrigins) {
-    if (!URL.canParse(origin) || !/^https?:$/.test(new URL(origin).protocol)) {
-      const message = `MODT_REDIRECT_ORIGINS: expected comma-separated http(s) origins, got '${origin}'`;
-      throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
-    }
-  }
+  const fallbackUrl = `http://localhost:${port || DEFAULT_PORT}`;
+  const publicUrl = readUrl(env, 'MODT_PUBLIC_URL', fallbackUrl, ['http', 'https']);
 
   return {
     host: env.MODT_HOST || '0.0.0.0',
     port,
     publicUrl,
-    redirectOrigins,
+    redirectOrigins: readRedirectOrigins(env),
+    trustedProxies: readTrustedProxies(env),
     mqttUrl: readUrl(env, 'MODT_MQTT_URL', DEFAULT_MQTT_URL, ['mqtt', 'mqtts']),
     clientId: env.MODT_GATEWAY_CLIENT_ID || 'modt-gateway',
     users,
     pendingTtlMs: readPositiveInt(env, 'MODT_PENDING_TTL_MS', 10_000),
     answerTtlMs: readPositiveInt(env, 'MODT_ANSWER_TTL_MS', 30_000),
     sessionIdleMs: readPositiveInt(env, 'MODT_SESSION_IDLE_MS', 30 * 60_000),
+    sessionMaxMs: readPositiveInt(env, 'MODT_SESSION_MAX_MS', 12 * 60 * 60_000),
     maxSessions: readPositiveInt(env, 'MODT_MAX_SESSIONS', 100_000),
+    loginMaxPerIp: readPositiveInt(env, 'MODT_LOGIN_MAX_PER_IP', 30),
+    loginMaxPerUser: readPositiveInt(env, 'MODT_LOGIN_MAX_PER_USER', 10),
+    loginWindowMs: readPositiveInt(env, 'MODT_LOGIN_WINDOW_MS', 15 * 60_000),
     maxPayloadBytes: readPositiveInt(env, 'MODT_MAX_PAYLOAD_BYTES', DEFAULT_MAX_PAYLOAD_BYTES),
     publishTimeoutMs: readPositiveInt(env, 'MODT_PUBLISH_TIMEOUT_MS', 5000),
   };
+}
+
+function listOf(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+}
+
+function readRedirectOrigins(env: Env): string[] {
+  const origins = listOf(env.MODT_REDIRECT_ORIGINS);
+  for (const origin of origins) {
+    if (URL.canParse(origin) && /^https?:$/.test(new URL(origin).protocol)) continue;
+    const expected = 'expected comma-separated http(s) origins';
+    const message = `MODT_REDIRECT_ORIGINS: ${expected}, got '${origin}'`;
+    throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
+  }
+  return origins;
+}
+
+/**
+ * `MODT_TRUSTED_PROXIES`: the direct peers (addresses or CIDR ranges) whose X-Forwarded-For
+ * and X-Forwarded-Proto are believed. None by default: behind no proxy, the headers are a
+ * client's own words and are ignored.
+ */
+function readTrustedProxies(env: Env): string[] {
+  const entries = listOf(env.MODT_TRUSTED_PROXIES);
+  const bad = entries.find((entry) => 'code' in TrustedProxies.parse([entry]));
+  if (bad === undefined) return entries;
+  const expected = 'expected comma-separated IP addresses or CIDR ranges';
+  const message = `MODT_TRUSTED_PROXIES: ${expected}, got '${bad}'`;
+  throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
 }

@@ -24,14 +24,19 @@ ${body}
 `;
 }
 
-/** The login page: a plain form, and a script that logs in and waits for the redirect. */
-export function loginPage(): string {
+/**
+ * The login page: a plain form carrying the session's token (CSRF), and a script that logs
+ * in and waits for the redirect. The script posts the whole form, token included.
+ */
+export function loginPage(csrf: string): string {
   return page(
     'Sign in · MoDT',
     `<h1>Sign in</h1>
 <form id="login" method="post" action="/login">
+  <input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
   <label>Username <input name="username" autocomplete="username" required autofocus></label>
-  <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+  <label>Password
+    <input name="password" type="password" autocomplete="current-password" required></label>
   <button type="submit">Sign in</button>
 </form>
 <p id="status" role="status" aria-live="polite"></p>`,
@@ -41,8 +46,9 @@ export function loginPage(): string {
 
 /** The page an app published for one login, rendered as escaped text only. */
 export function displayPage(display: AppDisplay): string {
+  const cell = (tag: string, text: string) => `<${tag}>${escapeHtml(text)}</${tag}>`;
   const rows = display.items
-    .map((item) => `  <tr><th>${escapeHtml(item.label)}</th><td>${escapeHtml(item.value)}</td></tr>`)
+    .map(({ label, value }) => `  <tr>${cell('th', label)}${cell('td', value)}</tr>`)
     .join('\n');
   return page(
     `${display.title} · ${display.app_name}`,
@@ -55,7 +61,8 @@ ${rows}
 }
 
 export function messagePage(title: string, text: string): string {
-  return page(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(text)}</p>\n<p><a href="/">Sign in</a></p>`);
+  const body = `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(text)}</p>`;
+  return page(title, `${body}\n<p><a href="/">Sign in</a></p>`);
 }
 
 /**
@@ -72,7 +79,10 @@ export const LOGIN_SCRIPT = `'use strict';
   function connect() {
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
     const socket = new WebSocket(scheme + location.host + '/ws');
-    socket.addEventListener('open', () => { delay = 250; document.body.dataset.socket = 'open'; });
+    socket.addEventListener('open', () => {
+      delay = 250;
+      document.body.dataset.socket = 'open';
+    });
     socket.addEventListener('message', (event) => {
       let message;
       try { message = JSON.parse(event.data); } catch { return; }
@@ -95,7 +105,8 @@ export const LOGIN_SCRIPT = `'use strict';
     const body = new URLSearchParams(new FormData(form));
     let answer;
     try {
-      const response = await fetch('/login', { method: 'POST', body, headers: { accept: 'application/json' } });
+      const headers = { accept: 'application/json' };
+      const response = await fetch('/login', { method: 'POST', body, headers });
       answer = await response.json();
     } catch {
       say('The gateway did not answer. Try again.');

@@ -13,7 +13,11 @@ class FakeSocket {
 }
 
 function setup(options: { pendingTtlMs?: number; answerTtlMs?: number } = {}) {
-  const registry = new SessionRegistry<FakeSocket>({ maxSessions: 100, idleMs: 60_000 });
+  const registry = new SessionRegistry<FakeSocket>({
+    maxSessions: 100,
+    idleMs: 60_000,
+    maxAgeMs: 3_600_000,
+  });
   const dispatcher = new RedirectDispatcher<FakeSocket>(
     registry,
     {
@@ -151,12 +155,21 @@ describe('RedirectDispatcher', () => {
     assert.equal('code' in result && result.code, ErrorCodes.SESSION_UNKNOWN);
   });
 
+  test('a ready for a session past its absolute limit is not pushed', () => {
+    const { dispatcher, session, ready } = setup();
+    const socket = new FakeSocket();
+    session.sockets.add(socket);
+    const result = dispatcher.onReady(ready(), 3_600_000);
+    assert.equal('code' in result && result.code, ErrorCodes.SESSION_UNKNOWN);
+    assert.deepEqual(socket.frames, []);
+  });
+
   test('a display is kept for its login and refused for an unknown one', () => {
     const { dispatcher, login } = setup();
     const display = { session_id: login.sessionId, app_name: 'a', title: 'Hi', items: [] };
-    assert.equal(dispatcher.onDisplay(display), null);
+    assert.equal(dispatcher.onDisplay(display, 1100), null);
     assert.equal(login.displays.get('a'), display);
-    const unknown = dispatcher.onDisplay({ ...display, session_id: crypto.randomUUID() });
+    const unknown = dispatcher.onDisplay({ ...display, session_id: crypto.randomUUID() }, 1100);
     assert.equal(unknown?.code, ErrorCodes.SESSION_UNKNOWN);
   });
 });

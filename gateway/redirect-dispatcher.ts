@@ -1,4 +1,10 @@
-import { ErrorCodes, modtError, type AppDisplay, type AppReady, type ModtError } from '../protocol/index.ts';
+import {
+  ErrorCodes,
+  modtError,
+  type AppDisplay,
+  type AppReady,
+  type ModtError,
+} from '../protocol/index.ts';
 import { checkRedirect } from './redirect-policy.ts';
 import type { BrowserSession, PendingRedirect, SessionRegistry } from './session-registry.ts';
 
@@ -32,7 +38,11 @@ export class RedirectDispatcher<Socket> {
   #options: DispatchOptions;
   #send: SendFrame<Socket>;
 
-  constructor(registry: SessionRegistry<Socket>, options: DispatchOptions, send: SendFrame<Socket>) {
+  constructor(
+    registry: SessionRegistry<Socket>,
+    options: DispatchOptions,
+    send: SendFrame<Socket>,
+  ) {
     this.#registry = registry;
     this.#options = options;
     this.#send = send;
@@ -40,18 +50,17 @@ export class RedirectDispatcher<Socket> {
 
   /** Pushes or holds a ready; returns what was done, or why nothing was. */
   onReady(ready: AppReady, now: number): { push?: Push; held: boolean } | ModtError {
-    const session = this.#registry.byLogin(ready.session_id);
+    const session = this.#registry.byLogin(ready.session_id, now);
     const login = session?.login;
-    if (session === undefined || login === undefined) {
-      return modtError(ErrorCodes.SESSION_UNKNOWN, `no browser awaits session_id ${ready.session_id}`);
-    }
+    if (session === undefined || login === undefined) return unknownSession(ready.session_id);
     if (login.answeredBy !== undefined) {
       const message = `login ${ready.session_id} was already answered by ${login.answeredBy}`;
       return modtError(ErrorCodes.ANSWER_DUPLICATE, message);
     }
     const age = now - login.at;
     if (age > this.#options.answerTtlMs) {
-      const message = `answer came ${age} ms after the login, over the limit ${this.#options.answerTtlMs} ms`;
+      const limit = `over the limit ${this.#options.answerTtlMs} ms`;
+      const message = `answer came ${age} ms after the login, ${limit}`;
       return modtError(ErrorCodes.ANSWER_TOO_LATE, message);
     }
     const refused = checkRedirect(ready.redirect_url, this.#options.allowedOrigins);
@@ -67,11 +76,9 @@ export class RedirectDispatcher<Socket> {
   }
 
   /** Keeps an app's page for the login it names. */
-  onDisplay(display: AppDisplay): ModtError | null {
-    const login = this.#registry.byLogin(display.session_id)?.login;
-    if (login === undefined) {
-      return modtError(ErrorCodes.SESSION_UNKNOWN, `no browser awaits session_id ${display.session_id}`);
-    }
+  onDisplay(display: AppDisplay, now: number): ModtError | null {
+    const login = this.#registry.byLogin(display.session_id, now)?.login;
+    if (login === undefined) return unknownSession(display.session_id);
     this.#registry.putDisplay(login, display);
     return null;
   }
@@ -109,5 +116,10 @@ function pushOf<Socket>(
   now: number,
 ): Push {
   const login = session.login!;
-  return { sessionId: login.sessionId, appName: pending.appName, url: pending.url, latencyMs: now - login.at, sockets };
+  const { appName, url } = pending;
+  return { sessionId: login.sessionId, appName, url, latencyMs: now - login.at, sockets };
+}
+
+function unknownSession(sessionId: string): ModtError {
+  return modtError(ErrorCodes.SESSION_UNKNOWN, `no browser awaits session_id ${sessionId}`);
 }

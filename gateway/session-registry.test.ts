@@ -1,30 +1,43 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SessionRegistry } from './session-registry.ts';
+import { SessionRegistry, type SessionLimits } from './session-registry.ts';
 
 const identity = { userId: 'demo', role: 'user' };
 
-test('a session cookie secret carries at least 128 random bits', () => {
-  const registry = new SessionRegistry({ maxSessions: 10, idleMs: 1000 });
-  const secrets = new Set(Array.from({ length: 50 }, () => registry.create(0).secret));
-  assert.equal(secrets.size, 50);
-  for (const secret of secrets) assert.ok(Buffer.from(secret, 'base64url').length >= 16);
+function registryOf<Socket = object>(limits: Partial<SessionLimits> = {}) {
+  return new SessionRegistry<Socket>({
+    maxSessions: 10,
+    idleMs: 1000,
+    maxAgeMs: 10_000,
+    ...limits,
+  });
+}
+
+test('a session cookie secret and form token carry at least 128 random bits', () => {
+  const registry = registryOf();
+  const sessions = Array.from({ length: 50 }, () => registry.create(0));
+  for (const key of ['secret', 'csrf'] as const) {
+    const values = new Set(sessions.map((session) => session[key]));
+    assert.equal(values.size, 50);
+    for (const value of values) assert.ok(Buffer.from(value, 'base64url').length >= 16);
+  }
+  assert.ok(sessions.every((session) => session.secret !== session.csrf));
 });
 
 test('each login gets a fresh UUID v4 session_id, different from the cookie secret', () => {
-  const registry = new SessionRegistry({ maxSessions: 10, idleMs: 1000 });
+  const registry = registryOf();
   const session = registry.create(0);
   const first = registry.beginLogin(session, identity, 1).sessionId;
   const second = registry.beginLogin(session, identity, 2).sessionId;
   assert.match(first, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   assert.notEqual(first, second);
   assert.notEqual(first, session.secret);
-  assert.equal(registry.byLogin(first), undefined);
-  assert.equal(registry.byLogin(second), session);
+  assert.equal(registry.byLogin(first, 2), undefined);
+  assert.equal(registry.byLogin(second, 2), session);
 });
 
 test('past the session cap the least recently seen session without a socket is evicted', () => {
-  const registry = new SessionRegistry<object>({ maxSessions: 3, idleMs: 60_000 });
+  const registry = registryOf({ maxSessions: 3, idleMs: 60_000 });
   const [a, b, c] = [registry.create(0), registry.create(1), registry.create(2)];
   a.sockets.add({});
   registry.touch(b.secret, 3);
@@ -37,7 +50,7 @@ test('past the session cap the least recently seen session without a socket is e
 });
 
 test('a sweep forgets idle sessions without sockets, and their logins', () => {
-  const registry = new SessionRegistry<object>({ maxSessions: 10, idleMs: 1000 });
+  const registry = registryOf();
   const idle = registry.create(0);
   const login = registry.beginLogin(idle, identity, 0);
   const open = registry.create(0);
@@ -45,13 +58,79 @@ test('a sweep forgets idle sessions without sockets, and their logins', () => {
   const fresh = registry.create(1500);
 
   assert.equal(registry.sweep(2000), 1);
-  assert.equal(registry.byLogin(login.sessionId), undefined);
+  assert.equal(registry.byLogin(login.sessionId, 2000), undefined);
   assert.equal(registry.touch(open.secret, 2000), open);
   assert.equal(registry.touch(fresh.secret, 2000), fresh);
 });
 
+test('a sweep forgets a session past its absolute limit even while it holds a socket', () => {
+  const registry = registryOf({ idleMs: 60_000, maxAgeMs: 5000 });
+  const open = registry.create(0);
+  open.sockets.add({});
+  const young = registry.create(1000);
+
+  assert.equal(registry.sweep(5000), 1);
+  assert.equal(registry.holds(open, 5000), false);
+  assert.equal(registry.holds(young, 5000), true);
+});
+
+const lookups: { name: string; at: number; socket: boolean; found: boolean }[] = [
+  { name: 'an idle session without a socket', at: 1000, socket: false, found: false },
+  { name: 'a session just short of idle', at: 999, socket: false, found: true },
+  { name: 'an idle session that holds a socket', at: 5000, socket: true, found: true },
+  { name: 'a session at its absolute limit with a socket', at: 10_000, socket: true, found: false },
+];
+for (const { name, at, socket, found } of lookups) {
+  test(`every lookup enforces the limits: ${name} is ${found ? '' : 'not '}found`, () => {
+    const registry = registryOf();
+    const session = registry.create(0);
+    const login = registry.beginLogin(session, identity, 0);
+    if (socket) session.sockets.add({});
+
+    const byLogin = registry.byLogin(login.sessionId, at);
+    const bySecret = registry.touch(session.secret, at);
+    assert.equal(byLogin, found ? session : undefined);
+    assert.equal(bySecret, found ? session : undefined);
+  });
+}
+
+test('the idle limit counts from the last sign of the browser, not from creation', () => {
+  const registry = registryOf();
+  const session = registry.create(0);
+  registry.touch(session.secret, 900);
+  registry.seen(session, 1800);
+  assert.equal(registry.touch(session.secret, 2700), session);
+});
+
+test('renewing a session gives it a new secret; the old one finds nothing', () => {
+  const registry = registryOf();
+  const session = registry.create(0);
+  const login = registry.beginLogin(session, identity, 0);
+  const socket = {};
+  session.sockets.add(socket);
+  const old = session.secret;
+  const csrf = session.csrf;
+
+  registry.renew(session, 9000);
+  assert.notEqual(session.secret, old);
+  assert.equal(registry.touch(old, 9000), undefined);
+  assert.equal(registry.touch(session.secret, 9000), session);
+  assert.equal(registry.byLogin(login.sessionId, 9000), session);
+  assert.ok(session.sockets.has(socket), 'its sockets stay with it');
+  assert.equal(session.csrf, csrf, 'the page keeps a valid form token');
+  assert.equal(registry.size, 1);
+});
+
+test('a renewed session gets a fresh absolute lifetime', () => {
+  const registry = registryOf({ idleMs: 60_000 });
+  const session = registry.create(0);
+  registry.renew(session, 9000);
+  assert.equal(registry.touch(session.secret, 12_000), session);
+  assert.equal(registry.touch(session.secret, 19_000), undefined);
+});
+
 test('an unknown or missing cookie finds no session', () => {
-  const registry = new SessionRegistry({ maxSessions: 10, idleMs: 1000 });
+  const registry = registryOf();
   registry.create(0);
   assert.equal(registry.touch(undefined, 1), undefined);
   assert.equal(registry.touch('not-a-secret', 1), undefined);

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AppDisplay } from '../protocol/index.ts';
+import { newCsrfToken } from './csrf-token.ts';
 import type { Identity } from './user-store.ts';
 
 /** A redirect waiting for its browser's socket (PROTOCOL.md, field case C06). */
@@ -20,6 +21,10 @@ export interface Login extends Identity {
 /** One browser, known by its cookie; what it is and holds never travels on the bus. */
 export interface BrowserSession<Socket = unknown> {
   secret: string;
+  /** The login form's token (CSRF): it stays with the browser when the secret is renewed. */
+  csrf: string;
+  /** When the current secret was issued: the absolute limit counts from here. */
+  createdAt: number;
   lastSeenAt: number;
   login?: Login;
   sockets: Set<Socket>;
@@ -31,6 +36,8 @@ export interface SessionLimits {
   maxSessions: number;
   /** A session with no open socket that has not been seen for this long is forgotten. */
   idleMs: number;
+  /** A session is forgotten this long after its secret was issued, sockets or not. */
+  maxAgeMs: number;
 }
 
 /** Apps whose pages one login may hold; a unit that sends more replaces the oldest. */
@@ -38,7 +45,8 @@ const MAX_DISPLAYS_PER_LOGIN = 16;
 
 /**
  * The gateway's browser sessions in memory, found by cookie secret and by the `session_id`
- * of their current login. Map order doubles as recency, so eviction is cheap.
+ * of their current login. Map order doubles as recency, so eviction is cheap. Every lookup
+ * enforces both limits: an expired session is removed the moment it is asked for.
  */
 export class SessionRegistry<Socket = unknown> {
   #bySecret = new Map<string, BrowserSession<Socket>>();
@@ -53,10 +61,12 @@ export class SessionRegistry<Socket = unknown> {
     return this.#bySecret.size;
   }
 
-  /** A new session with a cookie secret of 256 random bits. */
+  /** A new session: a cookie secret and a form token, 256 random bits each. */
   create(now: number): BrowserSession<Socket> {
     const session: BrowserSession<Socket> = {
-      secret: randomBytes(32).toString('base64url'),
+      secret: newSecret(),
+      csrf: newCsrfToken(),
+      createdAt: now,
       lastSeenAt: now,
       sockets: new Set(),
     };
@@ -65,19 +75,42 @@ export class SessionRegistry<Socket = unknown> {
     return session;
   }
 
-  /** The session of a cookie secret, marked as seen now. */
+  /** The live session of a cookie secret, marked as seen now. */
   touch(secret: string | undefined, now: number): BrowserSession<Socket> | undefined {
     if (secret === undefined) return undefined;
-    const session = this.#bySecret.get(secret);
-    if (session === undefined) return undefined;
-    session.lastSeenAt = now;
-    this.#bySecret.delete(secret);
-    this.#bySecret.set(secret, session);
+    const session = this.#live(this.#bySecret.get(secret), now);
+    if (session !== undefined) this.#refresh(session, now);
     return session;
   }
 
-  byLogin(sessionId: string): BrowserSession<Socket> | undefined {
-    return this.#byLogin.get(sessionId);
+  /** The live session whose current login has this `session_id`. */
+  byLogin(sessionId: string, now: number): BrowserSession<Socket> | undefined {
+    return this.#live(this.#byLogin.get(sessionId), now);
+  }
+
+  /** Whether a session is still held and within its limits. */
+  holds(session: BrowserSession<Socket>, now: number): boolean {
+    if (this.#bySecret.get(session.secret) !== session) return false;
+    return this.#live(session, now) !== undefined;
+  }
+
+  /** Marks a held session as seen now (its last socket closed, say). */
+  seen(session: BrowserSession<Socket>, now: number): void {
+    if (this.#bySecret.get(session.secret) === session) this.#refresh(session, now);
+  }
+
+  /**
+   * Gives a session a fresh secret and a fresh lifetime (OWASP: renew the session id at
+   * login). The old secret finds nothing afterwards; the object stays the same, so sockets
+   * opened under the old secret keep receiving what is pushed to it.
+   */
+  renew(session: BrowserSession<Socket>, now: number): void {
+    if (this.#bySecret.get(session.secret) !== session) return;
+    this.#bySecret.delete(session.secret);
+    session.secret = newSecret();
+    session.createdAt = now;
+    session.lastSeenAt = now;
+    this.#bySecret.set(session.secret, session);
   }
 
   /** Starts a login with a fresh UUID; the previous login's id no longer finds the session. */
@@ -100,16 +133,35 @@ export class SessionRegistry<Socket = unknown> {
     }
   }
 
-  /** Forgets sessions idle past the limit that hold no socket. */
+  /**
+   * Forgets every session past a limit: idle without a socket, or older than the absolute
+   * limit even with sockets (the caller closes those). Returns how many were forgotten.
+   */
   sweep(now: number): number {
     let removed = 0;
     for (const session of this.#bySecret.values()) {
-      if (now - session.lastSeenAt < this.#limits.idleMs) break;
-      if (session.sockets.size > 0) continue;
+      if (!this.#expired(session, now)) continue;
       this.#remove(session);
       removed += 1;
     }
     return removed;
+  }
+
+  #expired(session: BrowserSession<Socket>, now: number): boolean {
+    if (now - session.createdAt >= this.#limits.maxAgeMs) return true;
+    return session.sockets.size === 0 && now - session.lastSeenAt >= this.#limits.idleMs;
+  }
+
+  #live(session: BrowserSession<Socket> | undefined, now: number) {
+    if (session === undefined || !this.#expired(session, now)) return session;
+    this.#remove(session);
+    return undefined;
+  }
+
+  #refresh(session: BrowserSession<Socket>, now: number): void {
+    session.lastSeenAt = now;
+    this.#bySecret.delete(session.secret);
+    this.#bySecret.set(session.secret, session);
   }
 
   #evictOverflow(): void {
@@ -122,7 +174,15 @@ export class SessionRegistry<Socket = unknown> {
   }
 
   #remove(session: BrowserSession<Socket>): void {
-    this.#bySecret.delete(session.secret);
-    if (session.login) this.#byLogin.delete(session.login.sessionId);
+    if (this.#bySecret.get(session.secret) === session) this.#bySecret.delete(session.secret);
+    const login = session.login;
+    if (login && this.#byLogin.get(login.sessionId) === session) {
+      this.#byLogin.delete(login.sessionId);
+    }
   }
+}
+
+/** A cookie secret of 256 random bits. */
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
 }

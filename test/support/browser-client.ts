@@ -3,6 +3,19 @@ import WebSocket from 'ws';
 /** How long a test waits for a frame unless it says otherwise. */
 const FRAME_WAIT_MS = 5000;
 
+/** What the gateway answered a POST /login. */
+export interface LoginAnswer {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Headers;
+}
+
+/** How a socket closed. */
+export interface SocketClose {
+  code: number;
+  reason: string;
+}
+
 /**
  * A scripted browser for the gateway, speaking plain HTTP and WebSocket: it keeps the
  * session cookie the login page gives it, the way a browser would.
@@ -11,7 +24,10 @@ export class BrowserClient {
   readonly base: string;
   readonly origin: string;
   cookie = '';
+  /** The login form's token, read from the login page. */
+  csrf = '';
   #frames: string[] = [];
+  #closes = new WeakMap<WebSocket, Promise<SocketClose>>();
   #waiter: (() => void) | undefined;
   socket: WebSocket | undefined;
 
@@ -20,11 +36,14 @@ export class BrowserClient {
     this.origin = origin;
   }
 
-  /** GET / and keep the session cookie it sets. */
-  async openLoginPage(): Promise<Response> {
-    const response = await fetch(new URL('/', this.base), { headers: this.#headers() });
-    const setCookie = response.headers.get('set-cookie');
-    if (setCookie) this.cookie = setCookie.split(';')[0]!;
+  /** GET / and keep the session cookie it sets and the form token the page carries. */
+  async openLoginPage(headers: Record<string, string> = {}): Promise<Response> {
+    const url = new URL('/', this.base);
+    const response = await fetch(url, { headers: { ...this.#headers(), ...headers } });
+    this.#keepCookie(response);
+    const page = await response.clone().text();
+    const token = /<input type="hidden" name="csrf" value="([^"]*)">/.exec(page)?.[1];
+    if (token !== undefined) this.csrf = token;
     return response;
   }
 
@@ -34,6 +53,9 @@ export class BrowserClient {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(url, { headers: { ...this.#headers(), origin } });
     this.socket = socket;
+    this.#closes.set(socket, new Promise((resolve) => {
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    }));
     socket.on('message', (data) => {
       this.#frames.push(data.toString());
       this.#waiter?.();
@@ -45,14 +67,40 @@ export class BrowserClient {
     });
   }
 
-  /** POSTs the login form, as the page's script does. */
-  async login(username: string, password: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  /** POSTs the login form with the page's token, as the page's script does. */
+  async login(username: string, password: string): Promise<LoginAnswer> {
+    return this.postLogin({ csrf: this.csrf, username, password });
+  }
+
+  /**
+   * POSTs exactly these form fields (a missing or foreign token, say), with this client's
+   * cookie and Origin unless `headers` says otherwise; keeps a cookie the answer sets.
+   */
+  async postLogin(
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<LoginAnswer> {
+    const form = { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin };
     const response = await fetch(new URL('/login', this.base), {
       method: 'POST',
-      headers: { ...this.#headers(), 'content-type': 'application/x-www-form-urlencoded', origin: this.origin },
-      body: new URLSearchParams({ username, password }),
+      headers: { ...this.#headers(), ...form, ...headers },
+      body: new URLSearchParams(fields),
     });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    this.#keepCookie(response);
+    const body = (await response.json()) as Record<string, unknown>;
+    return { status: response.status, body, headers: response.headers };
+  }
+
+  /** How a socket this client opened closed (the latest one unless told); rejects if open. */
+  closeOf(socket = this.socket, timeoutMs = FRAME_WAIT_MS): Promise<SocketClose> {
+    const close = socket && this.#closes.get(socket);
+    if (close === undefined) throw new Error('no socket opened by this client');
+    let timer: NodeJS.Timeout | undefined;
+    const open = new Promise<never>((_, reject) => {
+      const still = () => reject(new Error(`socket still open after ${timeoutMs} ms`));
+      timer = setTimeout(still, timeoutMs);
+    });
+    return Promise.race([close, open]).finally(() => clearTimeout(timer));
   }
 
   /** GETs a page with the session cookie. */
@@ -80,6 +128,11 @@ export class BrowserClient {
 
   #headers(): Record<string, string> {
     return this.cookie ? { cookie: this.cookie } : {};
+  }
+
+  #keepCookie(response: Response): void {
+    const setCookie = response.headers.get('set-cookie');
+    if (setCookie) this.cookie = setCookie.split(';')[0]!;
   }
 
   #arrival(timeoutMs: number): Promise<void> {

@@ -1,0 +1,17 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** A login form token of 256 random bits, one per browser session. */
+export function newCsrfToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Whether a form carried its session's token, compared in constant time. A page from another
+ * origin cannot read the login page, so it cannot know the token (OWASP, synchronizer token).
+ */
+export function csrfTokenMatches(expected: string, received: string | null | undefined): boolean {
+  if (typeof received !== 'string' || expected === '') return false;
+  const want = Buffer.from(expected);
+  const got = Buffer.from(received);
+  return want.length === got.length && timingSafeEqual(want, got);
+}

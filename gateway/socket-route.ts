@@ -1,0 +1,142 @@
+import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
+import { ErrorCodes } from '../protocol/index.ts';
+import { SESSION_COOKIE, cookieValue, send, text } from './http.ts';
+import type { GatewayRefusal } from './login-route.ts';
+import { MessageBudget } from './message-budget.ts';
+import type { Push, RedirectDispatcher } from './redirect-dispatcher.ts';
+import type { BrowserSession, SessionRegistry } from './session-registry.ts';
+
+export interface SocketData {
+  session: BrowserSession<Socket>;
+  budget: MessageBudget;
+  closed: boolean;
+}
+export type Socket = WebSocket<SocketData>;
+
+/** What the socket route tells the gateway, which counts it and emits it. */
+export type SocketEvent =
+  | { kind: 'socket-refused'; reason: 'origin' | 'session'; origin?: string }
+  | { kind: 'refused'; refusal: GatewayRefusal }
+  | { kind: 'push'; push: Push };
+
+export interface SocketRouteOptions {
+  registry: SessionRegistry<Socket>;
+  dispatcher: RedirectDispatcher<Socket>;
+  publicOrigin: string;
+  now: () => number;
+  report: (event: SocketEvent) => void;
+}
+
+/** A browser message larger than this closes its socket; uWebSockets.js enforces it. */
+const SOCKET_MAX_PAYLOAD_BYTES = 1024;
+/** Messages a browser socket may send per window. The login page sends none. */
+const SOCKET_MAX_MESSAGES = 20;
+const SOCKET_WINDOW_MS = 10_000;
+/** Close code the page takes as "reload": the socket had no valid session. */
+const CLOSE_NO_SESSION = 4401;
+/** RFC 6455 §7.4.1: a message that violates the endpoint's policy. */
+const CLOSE_POLICY_VIOLATION = 1008;
+
+/**
+ * `/ws`: the browser sockets. One opens only from the gateway's own Origin with a live
+ * session cookie, is bound to that session object, sends little, and is closed when its
+ * session ends.
+ */
+export class SocketRoute {
+  #options: SocketRouteOptions;
+  #sockets = new Set<Socket>();
+
+  constructor(options: SocketRouteOptions) {
+    this.#options = options;
+  }
+
+  /** Open sockets. */
+  get size(): number {
+    return this.#sockets.size;
+  }
+
+  behavior(): WebSocketBehavior<SocketData> {
+    return {
+      maxPayloadLength: SOCKET_MAX_PAYLOAD_BYTES,
+      idleTimeout: 120,
+      sendPingsAutomatically: true,
+      maxBackpressure: 64 * 1024,
+      upgrade: (res, req, context) => this.#upgrade(res, req, context),
+      open: (ws) => this.#open(ws),
+      message: (ws) => this.#message(ws),
+      close: (ws) => this.#close(ws),
+    };
+  }
+
+  /** Closes with 4401, so the page says to reload, every socket whose session ended. */
+  closeEnded(now: number): number {
+    let closed = 0;
+    for (const socket of this.#sockets) {
+      const data = socket.getUserData();
+      if (data.closed || this.#options.registry.holds(data.session, now)) continue;
+      socket.end(CLOSE_NO_SESSION, 'session expired');
+      closed += 1;
+    }
+    return closed;
+  }
+
+  closeAll(): void {
+    for (const socket of this.#sockets) socket.end(1001, 'gateway stopping');
+  }
+
+  #upgrade(res: HttpResponse, req: HttpRequest, context: unknown): void {
+    const key = req.getHeader('sec-websocket-key');
+    const protocol = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const origin = req.getHeader('origin');
+    const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
+
+    if (origin !== this.#options.publicOrigin) {
+      this.#options.report({ kind: 'socket-refused', reason: 'origin', origin });
+      return send(res, text('403 Forbidden', 'origin not allowed'));
+    }
+    const now = this.#options.now();
+    const session = this.#options.registry.touch(secret, now);
+    if (session === undefined) {
+      this.#options.report({ kind: 'socket-refused', reason: 'session' });
+      return send(res, text('401 Unauthorized', 'no session'));
+    }
+    const budget = new MessageBudget(SOCKET_MAX_MESSAGES, SOCKET_WINDOW_MS, now);
+    const data: SocketData = { session, budget, closed: false };
+    res.upgrade<SocketData>(data, key, protocol, extensions, context as never);
+  }
+
+  #open(ws: Socket): void {
+    const data = ws.getUserData();
+    this.#sockets.add(ws);
+    data.session.sockets.add(ws);
+    const push = this.#options.dispatcher.onSocketOpen(data.session, this.#options.now());
+    if (push) this.#options.report({ kind: 'push', push });
+  }
+
+  /** The page sends nothing; a socket that sends past its budget is closed. */
+  #message(ws: Socket): void {
+    const data = ws.getUserData();
+    if (data.closed || data.budget.take(this.#options.now())) return;
+    const reason = `more than ${SOCKET_MAX_MESSAGES} messages in ${SOCKET_WINDOW_MS} ms`;
+    this.#options.report({ kind: 'refused', refusal: { code: ErrorCodes.SOCKET_FLOODED, reason } });
+    ws.end(CLOSE_POLICY_VIOLATION, 'too many messages');
+  }
+
+  #close(ws: Socket): void {
+    const data = ws.getUserData();
+    data.closed = true;
+    this.#sockets.delete(ws);
+    // Only this socket is removed: a newer socket of the same session stays (field case C07).
+    data.session.sockets.delete(ws);
+    // The idle limit counts from when the browser's last socket went away.
+    if (data.session.sockets.size > 0) return;
+    this.#options.registry.seen(data.session, this.#options.now());
+  }
+}
+
+/** Sends on a socket only while it is open; uWebSockets.js forbids touching a closed one. */
+export function sendFrame(socket: Socket, frame: string): boolean {
+  if (socket.getUserData().closed) return false;
+  return socket.send(frame, false) !== 2;
+}
