@@ -10,7 +10,8 @@ import {
   type ErrorCode,
   type ModtError,
 } from '../protocol/index.ts';
-import { MqttLink } from '../router/index.ts';
+import { DeadLetterBox, MqttLink } from '../router/index.ts';
+import { GATEWAY_ACCOUNT, GATEWAY_READS } from './bus-topics.ts';
 import { TrustedProxies } from './client-address.ts';
 import { SESSION_COOKIE, cookieValue, html, json, send, text, type Reply } from './http.ts';
 import { LoginRoute, type LoginEvent } from './login-route.ts';
@@ -79,6 +80,8 @@ const MAX_THROTTLE_KEYS = 10_000;
  */
 export class Gateway extends EventEmitter {
   readonly stats = {
+    received: 0,
+    deadLetters: 0,
     logins: 0,
     loginFailures: 0,
     pushes: 0,
@@ -93,6 +96,7 @@ export class Gateway extends EventEmitter {
   #uws: ReturnType<typeof loadUws>;
   #listenSocket: us_listen_socket | undefined;
   #link: MqttLink;
+  #deadLetters = new DeadLetterBox(GATEWAY_ACCOUNT);
   #registry: SessionRegistry<Socket>;
   #dispatcher: RedirectDispatcher<Socket>;
   #throttle: LoginThrottle;
@@ -145,7 +149,7 @@ export class Gateway extends EventEmitter {
     this.#link = new MqttLink({
       url: options.mqttUrl,
       clientId: options.clientId,
-      subscriptions: [Topics.appReady, Topics.appDisplay],
+      subscriptions: GATEWAY_READS,
       onMessage: async (topic, payload) => this.#onBusMessage(topic, payload),
     });
     for (const event of ['ready', 'down', 'problem'] as const) {
@@ -307,11 +311,12 @@ export class Gateway extends EventEmitter {
 
   #onBusMessage(topic: string, payload: Buffer): void {
     const now = this.#now();
+    this.stats.received += 1;
     if (topic === Topics.appReady) {
       const ready = decodePayload(payload, AppReady, this.#options.maxPayloadBytes);
-      if (!ready.ok) return this.#drop(topic, ready.error);
+      if (!ready.ok) return this.#drop(topic, payload, ready.error);
       const result = this.#dispatcher.onReady(ready.value, now);
-      if ('code' in result) return this.#drop(topic, result);
+      if ('code' in result) return this.#drop(topic, payload, result);
       if (result.push) return this.#pushed(result.push);
       this.stats.held += 1;
       this.emit('held', { sessionId: ready.value.session_id, appName: ready.value.app_name });
@@ -319,9 +324,9 @@ export class Gateway extends EventEmitter {
     }
     if (topic === Topics.appDisplay) {
       const display = decodePayload(payload, AppDisplay, this.#options.maxPayloadBytes);
-      if (!display.ok) return this.#drop(topic, display.error);
+      if (!display.ok) return this.#drop(topic, payload, display.error);
       const refused = this.#dispatcher.onDisplay(display.value, now);
-      if (refused) this.#drop(topic, refused);
+      if (refused) this.#drop(topic, payload, refused);
     }
   }
 
@@ -330,10 +335,17 @@ export class Gateway extends EventEmitter {
     this.emit('push', push);
   }
 
-  #drop(topic: string, error: ModtError): void {
+  /** Counts and reports a refused message, and announces it on `modt/dead/gateway`. */
+  #drop(topic: string, payload: Buffer, error: ModtError): void {
     this.stats.dropped[error.code] = (this.stats.dropped[error.code] ?? 0) + 1;
     const drop: GatewayDrop = { topic, code: error.code, reason: error.message };
     this.emit('drop', drop);
+
+    const letter = this.#deadLetters.letterFor(topic, payload, error, this.#now());
+    if (letter === null) return;
+    this.stats.deadLetters += 1;
+    // Published from outside the message handler's wait: the handler returns at once.
+    void this.#link.publish(this.#deadLetters.topic, JSON.stringify(letter), 1).catch(() => undefined);
   }
 }
 

@@ -201,6 +201,19 @@ describe('what the gateway refuses to push', () => {
     });
   }
 
+  test('a refused ready is announced on modt/dead/gateway with its reason and an excerpt', async (t) => {
+    const { browser, sessionId } = await login();
+    t.after(() => browser.close());
+    const letters = await collect(bus, 'modt/dead/gateway');
+    t.after(() => letters.close());
+    await publishRaw(bus, Topics.appReady, `{'session_id': '${sessionId}'}`);
+    const letter = (await letters.nextJson()) as Record<string, unknown>;
+    assert.equal(letter.unit, 'gateway');
+    assert.equal(letter.topic, Topics.appReady);
+    assert.equal(letter.code, 'MODT_ERR_PAYLOAD_NOT_JSON');
+    assert.equal(letter.excerpt, `{'session_id': '${sessionId}'}`);
+  });
+
   test('a second answer for the same login is not pushed', async (t) => {
     const { browser, sessionId } = await login();
     t.after(() => browser.close());

@@ -94,7 +94,9 @@ test(`the gateway under ${COUNT} seeded readies: every one pushed or counted, va
   while (counted() < COUNT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 
   const firstValid = inputs.findIndex((input) => input.valid && decodePayload(input.bytes, AppReady).ok);
+  assert.equal(gateway.stats.received, COUNT);
   assert.equal(counted(), COUNT, 'each ready pushed or counted as a drop');
+  assert.ok(gateway.stats.deadLetters > 0 && gateway.stats.deadLetters < COUNT - 1, 'dead letters, rate-bounded');
   assert.equal(gateway.stats.pushes, 1, 'one login, one push: the first valid answer');
   assert.equal((await browser.nextFrame()).app_name, `fuzz-${firstValid}`);
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
