@@ -85,6 +85,7 @@ export class Gateway extends EventEmitter {
     logins: 0,
     loginFailures: 0,
     pushes: 0,
+    resent: 0,
     held: 0,
     dropped: {} as Record<string, number>,
     refused: {} as Record<string, number>,
@@ -331,7 +332,8 @@ export class Gateway extends EventEmitter {
   }
 
   #pushed(push: Push): void {
-    this.stats.pushes += 1;
+    if (push.resend) this.stats.resent += 1;
+    else this.stats.pushes += 1;
     this.emit('push', push);
   }
 

@@ -66,6 +66,8 @@ describe('RedirectDispatcher', () => {
     session.sockets.add(socket);
     assert.equal(dispatcher.onSocketOpen(session, 1500)?.url, `${ORIGIN}/apps/a/`);
     assert.deepEqual(redirectsIn(socket), [`${ORIGIN}/apps/a/`]);
+    assert.ok(session.pending, 'pending until the page acknowledges it');
+    dispatcher.onAck(session);
     assert.equal(session.pending, undefined);
   });
 
@@ -171,5 +173,25 @@ describe('RedirectDispatcher', () => {
     assert.equal(login.displays.get('a'), display);
     const unknown = dispatcher.onDisplay({ ...display, session_id: crypto.randomUUID() }, 1100);
     assert.equal(unknown?.code, ErrorCodes.SESSION_UNKNOWN);
+  });
+
+  test('C06 a redirect sent into a dying socket is sent again to the next one until acknowledged', () => {
+    const { dispatcher, session, ready } = setup();
+    const dying = new FakeSocket();
+    session.sockets.add(dying);
+    const first = dispatcher.onReady(ready(), 1100);
+    assert.ok(!('code' in first) && first.push && !first.push.resend);
+
+    session.sockets.delete(dying);
+    const next = new FakeSocket();
+    session.sockets.add(next);
+    assert.equal(dispatcher.onSocketOpen(session, 1200)?.resend, true);
+    assert.deepEqual(redirectsIn(next), [`${ORIGIN}/apps/a/`]);
+
+    dispatcher.onAck(session);
+    const later = new FakeSocket();
+    session.sockets.add(later);
+    assert.equal(dispatcher.onSocketOpen(session, 1300), undefined);
+    assert.deepEqual(later.frames, []);
   });
 });

@@ -26,6 +26,8 @@ export interface Push {
   /** From the login to this push. */
   latencyMs: number;
   sockets: number;
+  /** Sent again to a new socket: the browser had not acknowledged the first. */
+  resend: boolean;
 }
 
 /**
@@ -91,11 +93,21 @@ export class RedirectDispatcher<Socket> {
       session.pending = undefined;
       return undefined;
     }
+    const resend = pending.sent === true;
     const sockets = this.#deliver(session);
-    return sockets > 0 ? pushOf(session, pending, sockets, now) : undefined;
+    return sockets > 0 ? pushOf(session, pending, sockets, now, resend) : undefined;
   }
 
-  /** Sends the pending redirect to every open socket; it stays pending if none took it. */
+  /**
+   * The page has the redirect in hand: it is no longer pending. Until then it is sent again
+   * to each socket the session opens, because a frame sent into a socket that was already
+   * dying (a dropped mobile link, say) reaches no one (field case C06).
+   */
+  onAck(session: BrowserSession<Socket>): void {
+    session.pending = undefined;
+  }
+
+  /** Sends the pending redirect to every open socket; it stays pending until acknowledged. */
   #deliver(session: BrowserSession<Socket>): number {
     const pending = session.pending;
     if (pending === undefined) return 0;
@@ -104,7 +116,7 @@ export class RedirectDispatcher<Socket> {
     for (const socket of session.sockets) {
       if (this.#send(socket, frame)) delivered += 1;
     }
-    if (delivered > 0) session.pending = undefined;
+    if (delivered > 0) pending.sent = true;
     return delivered;
   }
 }
@@ -114,10 +126,11 @@ function pushOf<Socket>(
   pending: PendingRedirect,
   sockets: number,
   now: number,
+  resend = false,
 ): Push {
   const login = session.login!;
   const { appName, url } = pending;
-  return { sessionId: login.sessionId, appName, url, latencyMs: now - login.at, sockets };
+  return { sessionId: login.sessionId, appName, url, latencyMs: now - login.at, sockets, resend };
 }
 
 function unknownSession(sessionId: string): ModtError {

@@ -8,6 +8,8 @@ export interface PendingRedirect {
   url: string;
   appName: string;
   expiresAt: number;
+  /** Whether it went down a socket at least once, unacknowledged so far. */
+  sent?: boolean;
 }
 
 /** One login: the protocol's `session_id`, fresh at each login, is the only id on the bus. */

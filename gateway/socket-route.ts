@@ -34,6 +34,8 @@ const SOCKET_MAX_MESSAGES = 20;
 const SOCKET_WINDOW_MS = 10_000;
 /** Close code the page takes as "reload": the socket had no valid session. */
 const CLOSE_NO_SESSION = 4401;
+/** What the page sends once it has a redirect in hand. */
+const ACK = '{"type":"ack"}';
 /** RFC 6455 §7.4.1: a message that violates the endpoint's policy. */
 const CLOSE_POLICY_VIOLATION = 1008;
 
@@ -63,7 +65,7 @@ export class SocketRoute {
       maxBackpressure: 64 * 1024,
       upgrade: (res, req, context) => this.#upgrade(res, req, context),
       open: (ws) => this.#open(ws),
-      message: (ws) => this.#message(ws),
+      message: (ws, message) => this.#message(ws, message),
       close: (ws) => this.#close(ws),
     };
   }
@@ -114,10 +116,17 @@ export class SocketRoute {
     if (push) this.#options.report({ kind: 'push', push });
   }
 
-  /** The page sends nothing; a socket that sends past its budget is closed. */
-  #message(ws: Socket): void {
+  /**
+   * The page sends one thing, `{"type":"ack"}` once a redirect arrived; anything else is
+   * ignored. A socket that sends past its budget is closed.
+   */
+  #message(ws: Socket, message: ArrayBuffer): void {
     const data = ws.getUserData();
-    if (data.closed || data.budget.take(this.#options.now())) return;
+    if (data.closed) return;
+    if (data.budget.take(this.#options.now())) {
+      if (Buffer.from(message).toString('utf8') === ACK) this.#options.dispatcher.onAck(data.session);
+      return;
+    }
     const reason = `more than ${SOCKET_MAX_MESSAGES} messages in ${SOCKET_WINDOW_MS} ms`;
     this.#options.report({ kind: 'refused', refusal: { code: ErrorCodes.SOCKET_FLOODED, reason } });
     ws.end(CLOSE_POLICY_VIOLATION, 'too many messages');

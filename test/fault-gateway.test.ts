@@ -74,3 +74,35 @@ test('a browser whose socket dropped gets its redirect when it reconnects with i
   await browser.openSocket();
   assert.equal((await browser.nextFrame()).url, url);
 });
+
+test('C06 a redirect that went into a socket dying unnoticed reaches the next socket', async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.stop());
+  const gateway = await startTestGateway(broker.url);
+  t.after(() => gateway.stop());
+  const bus = await connectClient(broker.url);
+  t.after(() => bus.endAsync(true));
+  const logins = await collect(bus, Topics.authSuccess);
+
+  const browser = new BrowserClient(`http://127.0.0.1:${gateway.port}/`);
+  t.after(() => browser.close());
+  browser.acknowledge = false;
+  await browser.openLoginPage();
+  const lost = await browser.openSocket();
+  await browser.login('demo', 'demo');
+  const { session_id } = (await logins.nextJson()) as { session_id: string };
+  const url = `http://127.0.0.1:${gateway.port}/apps/again/`;
+  await publishJson(bus, Topics.appReady, { session_id, redirect_url: url, app_name: 'again' });
+  assert.equal((await browser.nextFrame()).url, url);
+
+  // That frame never reached the page: the link died. The page comes back on a new socket.
+  lost.terminate();
+  browser.acknowledge = true;
+  await browser.openSocket();
+  assert.equal((await browser.nextFrame()).url, url);
+  assert.equal(gateway.stats.pushes, 1);
+  assert.equal(gateway.stats.resent, 1);
+
+  await browser.openSocket();
+  await browser.expectNoFrame(500);
+});

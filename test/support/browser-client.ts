@@ -26,6 +26,8 @@ export class BrowserClient {
   cookie = '';
   /** The login form's token, read from the login page. */
   csrf = '';
+  /** Whether the client acknowledges redirects, as the real page does. */
+  acknowledge = true;
   #frames: string[] = [];
   #closes = new WeakMap<WebSocket, Promise<SocketClose>>();
   #waiter: (() => void) | undefined;
@@ -57,7 +59,10 @@ export class BrowserClient {
       socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     }));
     socket.on('message', (data) => {
-      this.#frames.push(data.toString());
+      const frame = data.toString();
+      // As the page does: a redirect in hand is acknowledged, unless a test says not to.
+      if (this.acknowledge && frame.includes('"type":"redirect"')) socket.send('{"type":"ack"}');
+      this.#frames.push(frame);
       this.#waiter?.();
     });
     return new Promise((resolve, reject) => {
