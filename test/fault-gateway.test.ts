@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { Topics } from '../protocol/index.ts';
-import { BrowserClient, collect, connectClient, publishJson, startMosquitto, startTestGateway } from './support/index.ts';
+import {
+  BrowserClient,
+  collect,
+  connectClient,
+  gatewayScene,
+  publishJson,
+  startMosquitto,
+  startTestGateway,
+} from './support/index.ts';
 
 const SOAK = process.env.MODT_SOAK === '1';
 const SOCKETS = SOAK ? 20_000 : 2000;
@@ -51,57 +59,30 @@ test(`gateway churn: ${SOCKETS} sockets come and go, memory stays bounded, other
 });
 
 test('a browser whose socket dropped gets its redirect when it reconnects with its cookie', async (t) => {
-  const broker = await startMosquitto();
-  t.after(() => broker.stop());
-  const gateway = await startTestGateway(broker.url);
-  t.after(() => gateway.stop());
-  const bus = await connectClient(broker.url);
-  t.after(() => bus.endAsync(true));
-  const logins = await collect(bus, Topics.authSuccess);
+  const scene = await gatewayScene(t);
+  const { browser, socket, sessionId } = await scene.login();
+  socket.terminate();
+  await new Promise((resolve) => socket.once('close', resolve));
 
-  const browser = new BrowserClient(`http://127.0.0.1:${gateway.port}/`);
-  t.after(() => browser.close());
-  await browser.openLoginPage();
-  const first = await browser.openSocket();
-  await browser.login('demo', 'demo');
-  const { session_id } = (await logins.nextJson()) as { session_id: string };
-  first.terminate();
-  await new Promise((resolve) => first.once('close', resolve));
-
-  const url = `http://127.0.0.1:${gateway.port}/apps/late/`;
-  await publishJson(bus, Topics.appReady, { session_id, redirect_url: url, app_name: 'late' });
+  const url = await scene.answer(sessionId, 'late');
   await new Promise((resolve) => setTimeout(resolve, 300));
   await browser.openSocket();
   assert.equal((await browser.nextFrame()).url, url);
 });
 
 test('C06 a redirect that went into a socket dying unnoticed reaches the next socket', async (t) => {
-  const broker = await startMosquitto();
-  t.after(() => broker.stop());
-  const gateway = await startTestGateway(broker.url);
-  t.after(() => gateway.stop());
-  const bus = await connectClient(broker.url);
-  t.after(() => bus.endAsync(true));
-  const logins = await collect(bus, Topics.authSuccess);
-
-  const browser = new BrowserClient(`http://127.0.0.1:${gateway.port}/`);
-  t.after(() => browser.close());
-  browser.acknowledge = false;
-  await browser.openLoginPage();
-  const lost = await browser.openSocket();
-  await browser.login('demo', 'demo');
-  const { session_id } = (await logins.nextJson()) as { session_id: string };
-  const url = `http://127.0.0.1:${gateway.port}/apps/again/`;
-  await publishJson(bus, Topics.appReady, { session_id, redirect_url: url, app_name: 'again' });
+  const scene = await gatewayScene(t);
+  const { browser, socket, sessionId } = await scene.login({ acknowledge: false });
+  const url = await scene.answer(sessionId, 'again');
   assert.equal((await browser.nextFrame()).url, url);
 
   // That frame never reached the page: the link died. The page comes back on a new socket.
-  lost.terminate();
+  socket.terminate();
   browser.acknowledge = true;
   await browser.openSocket();
   assert.equal((await browser.nextFrame()).url, url);
-  assert.equal(gateway.stats.pushes, 1);
-  assert.equal(gateway.stats.resent, 1);
+  assert.equal(scene.gateway.stats.pushes, 1);
+  assert.equal(scene.gateway.stats.resent, 1);
 
   await browser.openSocket();
   await browser.expectNoFrame(500);

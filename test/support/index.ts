@@ -19,3 +19,4 @@ export * from './gateway.ts';
 export * from './stack-process.ts';
 export { allRecords, recordsUntil } from './records.ts';
 export { seededRandom, fuzzInputs } from './fuzz.ts';
+export { gatewayScene, type GatewayScene } from './gateway-scene.ts';
