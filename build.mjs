@@ -58,11 +58,19 @@ export async function build() {
     });
   }
 
-  await esbuild.build({ ...shared, entryPoints: [join(root, 'gateway/main.ts')], outfile: join(dist, 'gateway.cjs') });
+  await esbuild.build({
+    ...shared,
+    entryPoints: [join(root, 'gateway/main.ts')],
+    outfile: join(dist, 'gateway.cjs'),
+  });
   const uwsPackage = dirname(require.resolve('uWebSockets.js/package.json'));
   copyFileSync(join(uwsPackage, 'binaries', uwsBinary), join(dist, uwsBinary));
 
-  await esbuild.build({ ...shared, entryPoints: [join(root, 'bin/modt.ts')], outfile: join(dist, 'modt.cjs') });
+  await esbuild.build({
+    ...shared,
+    entryPoints: [join(root, 'bin/modt.ts')],
+    outfile: join(dist, 'modt.cjs'),
+  });
 
   return [...units.map((u) => `${u}.cjs`), 'gateway.cjs', uwsBinary, 'modt.cjs'].map((file) => ({
     file,
@@ -72,5 +80,6 @@ export async function build() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const built = await build();
-  for (const { file, bytes } of built) console.log(`dist/${file}  ${(bytes / 1024).toFixed(0)} KiB`);
+  for (const { file, bytes } of built)
+    console.log(`dist/${file}  ${(bytes / 1024).toFixed(0)} KiB`);
 }

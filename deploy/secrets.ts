@@ -24,7 +24,11 @@ export interface SecretsResult {
  * the users file with an `admin` account. Accounts that have a password keep it; a new unit
  * gets one. Files are 0600, owned by whoever reads them in their container when run as root.
  */
-export async function writeSecrets(dir: string, grants: readonly Grant[], broker = 'mosquitto:1883') {
+export async function writeSecrets(
+  dir: string,
+  grants: readonly Grant[],
+  broker = 'mosquitto:1883',
+) {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const result: SecretsResult = { dir, added: [] };
 
@@ -34,7 +38,9 @@ export async function writeSecrets(dir: string, grants: readonly Grant[], broker
     let password = existsSync(envFile) ? passwordIn(await readFile(envFile, 'utf8')) : undefined;
     if (password === undefined) {
       password = randomBytes(24).toString('base64url');
-      await writeFile(envFile, `MODT_MQTT_URL=mqtt://${account}:${password}@${broker}\n`, { mode: 0o600 });
+      await writeFile(envFile, `MODT_MQTT_URL=mqtt://${account}:${password}@${broker}\n`, {
+        mode: 0o600,
+      });
       result.added.push(account);
     }
     lines.push(passwordFileLine(account, password));

@@ -16,7 +16,10 @@ const PHC = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]+)\$
  * A password hash as a PHC string, `$scrypt$ln=15,r=8,p=1$<salt>$<hash>`: the string
  * records its own cost, so old hashes keep working when the default changes.
  */
-export async function hashPassword(password: string, cost: ScryptCost = DEFAULT_COST): Promise<string> {
+export async function hashPassword(
+  password: string,
+  cost: ScryptCost = DEFAULT_COST,
+): Promise<string> {
   const salt = randomBytes(16);
   const key = await derive(password, salt, cost);
   const encode = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
@@ -45,10 +48,22 @@ function parseHash(hash: string): { cost: ScryptCost; salt: Buffer; key: Buffer 
   return { cost, salt: Buffer.from(salt!, 'base64'), key: Buffer.from(key!, 'base64') };
 }
 
-function derive(password: string, salt: Buffer, cost: ScryptCost, bytes = KEY_BYTES): Promise<Buffer> {
+function derive(
+  password: string,
+  salt: Buffer,
+  cost: ScryptCost,
+  bytes = KEY_BYTES,
+): Promise<Buffer> {
   const N = 2 ** cost.logN;
-  const options: ScryptOptions = { N, r: cost.r, p: cost.p, maxmem: 256 * N * cost.r + 1024 * 1024 };
+  const options: ScryptOptions = {
+    N,
+    r: cost.r,
+    p: cost.p,
+    maxmem: 256 * N * cost.r + 1024 * 1024,
+  };
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, bytes, options, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(password.normalize('NFC'), salt, bytes, options, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }

@@ -55,7 +55,11 @@ describe('RedirectDispatcher', () => {
     assert.ok(!('code' in result));
     assert.equal(result.push?.latencyMs, 200);
     assert.deepEqual(redirectsIn(socket), [`${ORIGIN}/apps/a/`]);
-    assert.deepEqual(JSON.parse(socket.frames[0]!), { type: 'redirect', url: `${ORIGIN}/apps/a/`, app_name: 'a' });
+    assert.deepEqual(JSON.parse(socket.frames[0]!), {
+      type: 'redirect',
+      url: `${ORIGIN}/apps/a/`,
+      app_name: 'a',
+    });
   });
 
   test('a ready before any socket is held and sent when one opens', () => {
@@ -102,14 +106,50 @@ describe('RedirectDispatcher', () => {
     assert.deepEqual(tabs.map(redirectsIn), [[`${ORIGIN}/apps/a/`], [`${ORIGIN}/apps/a/`]]);
   });
 
-  const refusals: { name: string; ready: (r: ReturnType<typeof setup>) => Parameters<RedirectDispatcher<FakeSocket>['onReady']>[0]; at?: number; code: ModtError['code'] }[] = [
-    { name: 'an unknown session_id', ready: (s) => ({ ...s.ready(), session_id: crypto.randomUUID() }), code: ErrorCodes.SESSION_UNKNOWN },
-    { name: 'an answer after the answer limit (C04)', ready: (s) => s.ready(), at: 40_000, code: ErrorCodes.ANSWER_TOO_LATE },
-    { name: 'a foreign origin', ready: (s) => s.ready('https://evil.test/'), code: ErrorCodes.REDIRECT_NOT_ALLOWED },
-    { name: 'a javascript: URL', ready: (s) => s.ready('javascript:alert(1)'), code: ErrorCodes.REDIRECT_NOT_ALLOWED },
-    { name: 'a data: URL', ready: (s) => s.ready('data:text/html,hi'), code: ErrorCodes.REDIRECT_NOT_ALLOWED },
-    { name: 'a URL with credentials', ready: (s) => s.ready(`http://user:pw@gateway.test/`), code: ErrorCodes.REDIRECT_NOT_ALLOWED },
-    { name: 'a look-alike origin', ready: (s) => s.ready('http://gateway.test.evil/'), code: ErrorCodes.REDIRECT_NOT_ALLOWED },
+  const refusals: {
+    name: string;
+    ready: (
+      r: ReturnType<typeof setup>,
+    ) => Parameters<RedirectDispatcher<FakeSocket>['onReady']>[0];
+    at?: number;
+    code: ModtError['code'];
+  }[] = [
+    {
+      name: 'an unknown session_id',
+      ready: (s) => ({ ...s.ready(), session_id: crypto.randomUUID() }),
+      code: ErrorCodes.SESSION_UNKNOWN,
+    },
+    {
+      name: 'an answer after the answer limit (C04)',
+      ready: (s) => s.ready(),
+      at: 40_000,
+      code: ErrorCodes.ANSWER_TOO_LATE,
+    },
+    {
+      name: 'a foreign origin',
+      ready: (s) => s.ready('https://evil.test/'),
+      code: ErrorCodes.REDIRECT_NOT_ALLOWED,
+    },
+    {
+      name: 'a javascript: URL',
+      ready: (s) => s.ready('javascript:alert(1)'),
+      code: ErrorCodes.REDIRECT_NOT_ALLOWED,
+    },
+    {
+      name: 'a data: URL',
+      ready: (s) => s.ready('data:text/html,hi'),
+      code: ErrorCodes.REDIRECT_NOT_ALLOWED,
+    },
+    {
+      name: 'a URL with credentials',
+      ready: (s) => s.ready(`http://user:pw@gateway.test/`),
+      code: ErrorCodes.REDIRECT_NOT_ALLOWED,
+    },
+    {
+      name: 'a look-alike origin',
+      ready: (s) => s.ready('http://gateway.test.evil/'),
+      code: ErrorCodes.REDIRECT_NOT_ALLOWED,
+    },
   ];
   for (const { name, ready, at, code } of refusals) {
     test(`a ready with ${name} is refused with ${code}`, () => {

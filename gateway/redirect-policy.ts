@@ -13,13 +13,18 @@ export function checkRedirect(url: string, allowedOrigins: ReadonlySet<string>):
     return modtError(ErrorCodes.REDIRECT_NOT_ALLOWED, `redirect_url '${url}' is not a URL`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    return modtError(ErrorCodes.REDIRECT_NOT_ALLOWED, `redirect_url scheme '${parsed.protocol}' is not http(s)`);
+    return modtError(
+      ErrorCodes.REDIRECT_NOT_ALLOWED,
+      `redirect_url scheme '${parsed.protocol}' is not http(s)`,
+    );
   }
   if (parsed.username || parsed.password) {
     return modtError(ErrorCodes.REDIRECT_NOT_ALLOWED, 'redirect_url carries credentials');
   }
   if (!allowedOrigins.has(parsed.origin)) {
-    const message = `redirect_url origin ${parsed.origin} is neither the gateway's nor on MODT_REDIRECT_ORIGINS`;
+    const message =
+      `redirect_url origin ${parsed.origin} is neither the gateway's ` +
+      'nor on MODT_REDIRECT_ORIGINS';
     return modtError(ErrorCodes.REDIRECT_NOT_ALLOWED, message);
   }
   return null;

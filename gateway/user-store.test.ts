@@ -22,7 +22,9 @@ test('two hashes of one password differ by their salt', async () => {
 });
 
 test('the user store names the user and role of a correct login and nothing else', async () => {
-  const store = new UserStore([{ username: 'alice', role: 'admin', password: await hashPassword('pw', COST) }]);
+  const store = new UserStore([
+    { username: 'alice', role: 'admin', password: await hashPassword('pw', COST) },
+  ]);
   assert.deepEqual(await store.check('alice', 'pw'), { userId: 'alice', role: 'admin' });
   assert.equal(await store.check('alice', 'nope'), null);
   assert.equal(await store.check('bob', 'pw'), null);
@@ -40,7 +42,13 @@ test('putUser writes a private users file that the gateway reads back', async (t
   assert.equal((await stat(path)).mode & 0o777, 0o600);
   assert.doesNotMatch(await readFile(path, 'utf8'), /"(one|two|three)"/);
   const users = await readUsersFile(path);
-  assert.deepEqual(users.map((u) => [u.username, u.role]), [['bob', 'admin'], ['alice', 'admin']]);
+  assert.deepEqual(
+    users.map((u) => [u.username, u.role]),
+    [
+      ['bob', 'admin'],
+      ['alice', 'admin'],
+    ],
+  );
   const store = await UserStore.load(path);
   assert.deepEqual(await store.check('alice', 'three'), { userId: 'alice', role: 'admin' });
 });
@@ -48,8 +56,16 @@ test('putUser writes a private users file that the gateway reads back', async (t
 const badFiles: { name: string; text: string; message: RegExp }[] = [
   { name: 'not JSON', text: '{users: []}', message: /JSON/ },
   { name: 'no users list', text: '{}', message: /users/ },
-  { name: 'a plain-text password', text: '{"users":[{"username":"a","role":"user","password":"pw"}]}', message: /no scrypt hash/ },
-  { name: 'a bad role', text: '{"users":[{"username":"a","role":"Root!","password":"$scrypt$ln=1,r=1,p=1$YQ$YQ"}]}', message: /role/ },
+  {
+    name: 'a plain-text password',
+    text: '{"users":[{"username":"a","role":"user","password":"pw"}]}',
+    message: /no scrypt hash/,
+  },
+  {
+    name: 'a bad role',
+    text: '{"users":[{"username":"a","role":"Root!","password":"$scrypt$ln=1,r=1,p=1$YQ$YQ"}]}',
+    message: /role/,
+  },
 ];
 for (const { name, text, message } of badFiles) {
   test(`a users file with ${name} stops start-up with ${ErrorCodes.USERS_FILE_INVALID}`, async (t) => {

@@ -7,7 +7,8 @@ import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
 export type Uws = typeof import('uWebSockets.js');
 
 /** The file name of the native binding for this platform and Node ABI. */
-export const UWS_BINARY = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+const { platform, arch, versions } = process;
+export const UWS_BINARY = `uws_${platform}_${arch}_${versions.modules}.node`;
 
 /**
  * Loads the native uWebSockets.js binding itself. The package's own entry falls back to a
@@ -29,10 +30,12 @@ export function loadUws(): Uws {
       failures.push(`${path}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  const tried = failures.length > 0 ? failures.join('; ') : `no ${UWS_BINARY} in ${candidates.join(', ')}`;
+  const tried =
+    failures.length > 0 ? failures.join('; ') : `no ${UWS_BINARY} in ${candidates.join(', ')}`;
   throw new ModtFailure(
     ErrorCodes.UWS_NATIVE_MISSING,
-    `the native uWebSockets.js binding did not load (${tried}); the gateway will not run on the slow fallback`,
+    `the native uWebSockets.js binding did not load (${tried}); ` +
+      'the gateway will not run on the slow fallback',
   );
 }
 

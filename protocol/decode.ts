@@ -18,7 +18,10 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
  * surrogate in any string.
  * One rule for every unit: anything else is refused, never repaired.
  */
-export function decodeJson(bytes: Uint8Array, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): Decoded<unknown> {
+export function decodeJson(
+  bytes: Uint8Array,
+  maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+): Decoded<unknown> {
   if (bytes.byteLength > maxPayloadBytes) {
     const message = `payload of ${bytes.byteLength} bytes, expected at most ${maxPayloadBytes}`;
     return fail(ErrorCodes.PAYLOAD_TOO_LARGE, message);
@@ -37,7 +40,10 @@ export function decodeJson(bytes: Uint8Array, maxPayloadBytes = DEFAULT_MAX_PAYL
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return fail(ErrorCodes.PAYLOAD_NOT_JSON, `payload is not strict JSON: ${(err as Error).message}`);
+    return fail(
+      ErrorCodes.PAYLOAD_NOT_JSON,
+      `payload is not strict JSON: ${(err as Error).message}`,
+    );
   }
 
   const shape = checkJsonShape(text);

@@ -12,14 +12,42 @@ const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
 
 const refused: { name: string; text: string; code: ErrorCode }[] = [
   { name: 'a key twice', text: '{"a":1,"a":2}', code: ErrorCodes.PAYLOAD_DUPLICATE_KEY },
-  { name: 'session_id twice', text: `{"session_id":"x",${JSON.stringify(ready).slice(1)}`, code: ErrorCodes.PAYLOAD_DUPLICATE_KEY },
-  { name: 'a key twice in a nested object', text: '{"o":{"k":1,"k":1}}', code: ErrorCodes.PAYLOAD_DUPLICATE_KEY },
-  { name: 'a key twice spelt with an escape', text: '{"ab":1,"\\u0061b":2}', code: ErrorCodes.PAYLOAD_DUPLICATE_KEY },
-  { name: 'a __proto__ key', text: '{"__proto__":{"polluted":true}}', code: ErrorCodes.PAYLOAD_FORBIDDEN_KEY },
-  { name: 'an escaped __proto__ key', text: '{"\\u005f_proto__":{}}', code: ErrorCodes.PAYLOAD_FORBIDDEN_KEY },
-  { name: 'a nested constructor key', text: '{"a":[{"constructor":{"prototype":1}}]}', code: ErrorCodes.PAYLOAD_FORBIDDEN_KEY },
+  {
+    name: 'session_id twice',
+    text: `{"session_id":"x",${JSON.stringify(ready).slice(1)}`,
+    code: ErrorCodes.PAYLOAD_DUPLICATE_KEY,
+  },
+  {
+    name: 'a key twice in a nested object',
+    text: '{"o":{"k":1,"k":1}}',
+    code: ErrorCodes.PAYLOAD_DUPLICATE_KEY,
+  },
+  {
+    name: 'a key twice spelt with an escape',
+    text: '{"ab":1,"\\u0061b":2}',
+    code: ErrorCodes.PAYLOAD_DUPLICATE_KEY,
+  },
+  {
+    name: 'a __proto__ key',
+    text: '{"__proto__":{"polluted":true}}',
+    code: ErrorCodes.PAYLOAD_FORBIDDEN_KEY,
+  },
+  {
+    name: 'an escaped __proto__ key',
+    text: '{"\\u005f_proto__":{}}',
+    code: ErrorCodes.PAYLOAD_FORBIDDEN_KEY,
+  },
+  {
+    name: 'a nested constructor key',
+    text: '{"a":[{"constructor":{"prototype":1}}]}',
+    code: ErrorCodes.PAYLOAD_FORBIDDEN_KEY,
+  },
   { name: 'a prototype key', text: '{"prototype":1}', code: ErrorCodes.PAYLOAD_FORBIDDEN_KEY },
-  { name: `nesting ${MAX_DEPTH + 1} deep`, text: deep(MAX_DEPTH + 1), code: ErrorCodes.PAYLOAD_TOO_DEEP },
+  {
+    name: `nesting ${MAX_DEPTH + 1} deep`,
+    text: deep(MAX_DEPTH + 1),
+    code: ErrorCodes.PAYLOAD_TOO_DEEP,
+  },
   { name: 'nesting ten thousand deep', text: deep(10_000), code: ErrorCodes.PAYLOAD_TOO_DEEP },
 ];
 for (const { name, text, code } of refused) {
@@ -45,7 +73,10 @@ for (const { name, text } of accepted) {
 }
 
 test('a refused __proto__ payload leaves Object.prototype untouched', () => {
-  const result = decodePayload(Buffer.from(`{"__proto__":{"polluted":1},${JSON.stringify(ready).slice(1)}`), AppReady);
+  const result = decodePayload(
+    Buffer.from(`{"__proto__":{"polluted":1},${JSON.stringify(ready).slice(1)}`),
+    AppReady,
+  );
   assert.equal(result.ok, false);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });

@@ -34,7 +34,10 @@ export function checkJsonShape(text: string): ModtError | null {
           return modtError(ErrorCodes.PAYLOAD_FORBIDDEN_KEY, `payload has the key '${key}'`);
         }
         if (keys.has(key)) {
-          return modtError(ErrorCodes.PAYLOAD_DUPLICATE_KEY, `payload has the key '${key}' twice in one object`);
+          return modtError(
+            ErrorCodes.PAYLOAD_DUPLICATE_KEY,
+            `payload has the key '${key}' twice in one object`,
+          );
         }
         keys.add(key);
       }
@@ -42,7 +45,10 @@ export function checkJsonShape(text: string): ModtError | null {
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       open.push(c === OPEN_OBJECT ? new Set() : null);
       if (open.length > MAX_DEPTH) {
-        return modtError(ErrorCodes.PAYLOAD_TOO_DEEP, `payload nests deeper than ${MAX_DEPTH} levels`);
+        return modtError(
+          ErrorCodes.PAYLOAD_TOO_DEEP,
+          `payload nests deeper than ${MAX_DEPTH} levels`,
+        );
       }
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       open.pop();

@@ -1,8 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
-import { AuthSuccess, DeadLetter, ErrorCodes, Topics, checkValue, modtError } from '../protocol/index.ts';
-import { collect, connectClient, publishJson, publishRaw, startMosquitto, type Mosquitto } from '../test/support/index.ts';
+import {
+  AuthSuccess,
+  DeadLetter,
+  ErrorCodes,
+  Topics,
+  checkValue,
+  modtError,
+} from '../protocol/index.ts';
+import {
+  collect,
+  connectClient,
+  publishJson,
+  publishRaw,
+  startMosquitto,
+  type Mosquitto,
+} from '../test/support/index.ts';
 import { DeadLetterBox, UnitRunner, defineUnit, publish } from './index.ts';
 
 const invalid = modtError(ErrorCodes.PAYLOAD_NOT_JSON, 'payload is not strict JSON');
@@ -14,7 +28,14 @@ describe('DeadLetterBox', () => {
     assert.ok(letter);
     assert.equal(checkValue(letter, DeadLetter).ok, true);
     assert.deepEqual(
-      [letter.unit, letter.topic, letter.code, letter.excerpt, letter.excerpt_encoding, letter.bytes],
+      [
+        letter.unit,
+        letter.topic,
+        letter.code,
+        letter.excerpt,
+        letter.excerpt_encoding,
+        letter.bytes,
+      ],
       ['dummy-app', Topics.authSuccess, ErrorCodes.PAYLOAD_NOT_JSON, "{'a':1}", 'utf8', 7],
     );
     assert.equal(box.topic, 'modt/dead/dummy-app');
@@ -64,7 +85,11 @@ describe('dead letters on a real broker', () => {
     subscribe: { [Topics.authSuccess]: AuthSuccess },
     publishes: [Topics.appReady],
     handle: (_topic, login) => [
-      publish(Topics.appReady, { session_id: login.session_id, redirect_url: 'http://x.test/', app_name: 'a' }),
+      publish(Topics.appReady, {
+        session_id: login.session_id,
+        redirect_url: 'http://x.test/',
+        app_name: 'a',
+      }),
     ],
   });
 
@@ -89,11 +114,20 @@ describe('dead letters on a real broker', () => {
     };
     await publishJson(client, Topics.authSuccess, login);
 
-    assert.equal(((await readies.nextJson()) as { session_id: string }).session_id, login.session_id);
+    assert.equal(
+      ((await readies.nextJson()) as { session_id: string }).session_id,
+      login.session_id,
+    );
     assert.equal(runner.stats.dropped[ErrorCodes.PAYLOAD_NOT_JSON], 200);
     const first = (await letters.nextJson()) as DeadLetter;
-    assert.deepEqual([first.topic, first.code, first.excerpt], [Topics.authSuccess, ErrorCodes.PAYLOAD_NOT_JSON, "{'bad': 0}"]);
-    assert.ok(runner.stats.deadLetters >= 5 && runner.stats.deadLetters <= 10, `${runner.stats.deadLetters} letters`);
+    assert.deepEqual(
+      [first.topic, first.code, first.excerpt],
+      [Topics.authSuccess, ErrorCodes.PAYLOAD_NOT_JSON, "{'bad': 0}"],
+    );
+    assert.ok(
+      runner.stats.deadLetters >= 5 && runner.stats.deadLetters <= 10,
+      `${runner.stats.deadLetters} letters`,
+    );
     assert.equal(runner.stats.deadLetters + runner.deadLetters.suppressed, 200);
   });
 });

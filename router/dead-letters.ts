@@ -24,7 +24,11 @@ export class DeadLetterBox {
   #tokens: number;
   #filledAt: number;
 
-  constructor(unit: string, limits: DeadLetterLimits = DEFAULT_DEAD_LETTER_LIMITS, now = Date.now()) {
+  constructor(
+    unit: string,
+    limits: DeadLetterLimits = DEFAULT_DEAD_LETTER_LIMITS,
+    now = Date.now(),
+  ) {
     this.#unit = unit;
     this.topic = deadLetterTopic(unit);
     this.#limits = limits;
@@ -42,7 +46,11 @@ export class DeadLetterBox {
     }
     this.#tokens -= 1;
 
-    const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, EXCERPT_BYTES));
+    const head = Buffer.from(
+      bytes.buffer,
+      bytes.byteOffset,
+      Math.min(bytes.byteLength, EXCERPT_BYTES),
+    );
     // A cut inside a character leaves a replacement character at the end: dropped.
     const text = isUtf8(bytes) ? head.toString('utf8').replace(/\uFFFD$/, '') : null;
     return {

@@ -13,18 +13,30 @@ async function persistentLogin(browser: BrowserClient, deadline: number): Promis
   for (let attempt = 1; ; attempt++) {
     const answer = await browser.login('demo', 'demo').catch(() => ({ status: 0 }));
     if (answer.status === 200) return attempt;
-    if (Date.now() > deadline) throw new Error(`login still refused (${answer.status}) after ${attempt} tries`);
+    if (Date.now() > deadline)
+      throw new Error(`login still refused (${answer.status}) after ${attempt} tries`);
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
 
 test('broker restarts under load: every waiting browser gets its redirect exactly once', async (t) => {
-  const broker = await startMosquitto({ persistence: true, extraConfig: ['max_queued_messages 100000'] });
+  const broker = await startMosquitto({
+    persistence: true,
+    extraConfig: ['max_queued_messages 100000'],
+  });
   t.after(() => broker.stop());
-  const gateway = await startTestGateway(broker.url, { clientId: 'restart-gateway', publishTimeoutMs: 2000 });
+  const gateway = await startTestGateway(broker.url, {
+    clientId: 'restart-gateway',
+    publishTimeoutMs: 2000,
+  });
   t.after(() => gateway.stop());
   const settings = { publicUrl: `http://127.0.0.1:${gateway.port}/` };
-  const app = new UnitRunner(dummyApp, { mqttUrl: new URL(broker.url), settings, clientId: 'restart-app', reconnectMaxMs: 1000 });
+  const app = new UnitRunner(dummyApp, {
+    mqttUrl: new URL(broker.url),
+    settings,
+    clientId: 'restart-app',
+    reconnectMaxMs: 1000,
+  });
   t.after(() => app.stop());
   await app.waitReady(10_000);
 
@@ -58,8 +70,10 @@ test('broker restarts under load: every waiting browser gets its redirect exactl
   await Promise.all(browsers.map((b) => b.expectNoFrame(1000)));
 
   const retried = attempts.filter((n) => n > 1).length;
-  t.diagnostic(`${restarts} restarts, ${BROWSERS} logins (${retried} retried after a refusal), ` +
-    `${gateway.stats.pushes} pushes, duplicates refused: ${gateway.stats.dropped.MODT_ERR_ANSWER_DUPLICATE ?? 0}`);
+  t.diagnostic(
+    `${restarts} restarts, ${BROWSERS} logins (${retried} retried after a refusal), ` +
+      `${gateway.stats.pushes} pushes, duplicates refused: ${gateway.stats.dropped.MODT_ERR_ANSWER_DUPLICATE ?? 0}`,
+  );
   assert.equal(restarts, RESTARTS);
   assert.equal(gateway.stats.pushes, BROWSERS, 'one push per browser, never two');
 });

@@ -40,22 +40,33 @@ test(`gateway churn: ${SOCKETS} sockets come and go, memory stays bounded, other
       Array.from({ length: WAVE }, async () => {
         const page = await fetch(`${base}/`);
         const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
-        const socket = new WebSocket(`ws://127.0.0.1:${gateway.port}/ws`, { headers: { cookie, origin: base } });
+        const socket = new WebSocket(`ws://127.0.0.1:${gateway.port}/ws`, {
+          headers: { cookie, origin: base },
+        });
         await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
         return socket;
       }),
     );
-    await Promise.all(wave.map((socket) => new Promise((resolve) => socket.once('close', resolve).close())));
+    await Promise.all(
+      wave.map((socket) => new Promise((resolve) => socket.once('close', resolve).close())),
+    );
   }
-  const health = (await (await fetch(`${base}/healthz`)).json()) as { sockets: number; sessions: number };
-  t.diagnostic(`${SOCKETS} sockets opened and closed; held now: ${health.sockets} sockets, ${health.sessions} sessions`);
+  const health = (await (await fetch(`${base}/healthz`)).json()) as {
+    sockets: number;
+    sessions: number;
+  };
+  t.diagnostic(
+    `${SOCKETS} sockets opened and closed; held now: ${health.sockets} sockets, ${health.sessions} sessions`,
+  );
   assert.ok(health.sessions <= 500, `${health.sessions} sessions, capped at 500`);
   assert.ok(health.sockets <= 1, `${health.sockets} sockets left open`);
 
   const url = `${base}/apps/steady/`;
   await publishJson(bus, Topics.appReady, { session_id, redirect_url: url, app_name: 'steady' });
   assert.equal((await steady.nextFrame()).url, url, 'the waiting browser still gets its redirect');
-  t.diagnostic(`test process heap grew ${((process.memoryUsage().heapUsed - heapBefore) / 2 ** 20).toFixed(1)} MiB`);
+  t.diagnostic(
+    `test process heap grew ${((process.memoryUsage().heapUsed - heapBefore) / 2 ** 20).toFixed(1)} MiB`,
+  );
 });
 
 test('a browser whose socket dropped gets its redirect when it reconnects with its cookie', async (t) => {

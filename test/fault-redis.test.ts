@@ -20,18 +20,29 @@ const RATE_PER_S = 300;
 const OUTAGE_MS = SOAK ? 60_000 : 8000;
 
 test('C08 Redis stopped while messages flow: redirects go on, and afterwards every message is stored', async (t) => {
-  const broker = await startMosquitto({ extraConfig: ['max_queued_messages 100000', 'sys_interval 1'] });
+  const broker = await startMosquitto({
+    extraConfig: ['max_queued_messages 100000', 'sys_interval 1'],
+  });
   t.after(() => broker.stop());
   const redis = await startRedis({ persistence: true });
   t.after(() => redis.stop());
 
   const store = new RedisStreamStore({ url: redis.url });
-  const recorder = new UnitRunner(monitor, { mqttUrl: new URL(broker.url), settings: {}, store, clientId: 'outage-monitor' });
+  const recorder = new UnitRunner(monitor, {
+    mqttUrl: new URL(broker.url),
+    settings: {},
+    store,
+    clientId: 'outage-monitor',
+  });
   t.after(() => recorder.stop());
   const gateway = await startTestGateway(broker.url);
   t.after(() => gateway.stop());
   const settings = { publicUrl: `http://127.0.0.1:${gateway.port}/` };
-  const app = new UnitRunner(dummyApp, { mqttUrl: new URL(broker.url), settings, clientId: 'outage-app' });
+  const app = new UnitRunner(dummyApp, {
+    mqttUrl: new URL(broker.url),
+    settings,
+    clientId: 'outage-app',
+  });
   t.after(() => app.stop());
   await Promise.all([recorder.waitReady(10_000), app.waitReady(10_000)]);
   let storeErrors = 0;
@@ -66,13 +77,17 @@ test('C08 Redis stopped while messages flow: redirects go on, and afterwards eve
   assert.equal((await browser.login('demo', 'demo')).status, 200);
   assert.equal((await browser.nextFrame()).app_name, 'dummy-app');
 
-  await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS - (performance.now() - outageStarted)));
+  await new Promise((resolve) =>
+    setTimeout(resolve, OUTAGE_MS - (performance.now() - outageStarted)),
+  );
   await redis.restart();
   await sending;
 
   const records = await recordsUntil(
     redis.url,
-    (r) => new Set(r.filter((e) => e.topic.startsWith('modt/load/')).map((e) => e.payload)).size >= MESSAGES,
+    (r) =>
+      new Set(r.filter((e) => e.topic.startsWith('modt/load/')).map((e) => e.payload)).size >=
+      MESSAGES,
     120_000,
   );
   const load = records.filter((e) => e.topic.startsWith('modt/load/'));
@@ -88,5 +103,8 @@ test('C08 Redis stopped while messages flow: redirects go on, and afterwards eve
   assert.equal(indices.size, MESSAGES, 'every message is stored');
   assert.ok(unmarked <= 0, 'every duplicate is marked redelivered');
   assert.equal(brokerDropped, 0, 'the broker dropped nothing');
-  assert.ok(records.some((e) => e.topic === 'modt/app/ready'), 'the login during the outage is on record');
+  assert.ok(
+    records.some((e) => e.topic === 'modt/app/ready'),
+    'the login during the outage is on record',
+  );
 });

@@ -35,7 +35,11 @@ describe('a unit that dies or is stopped loses nothing', () => {
   test('a monitor killed while it cannot store a message stores it when it comes back', async (t) => {
     const redis = await startRedis({ persistence: true });
     t.after(() => redis.stop());
-    const env = { MODT_MQTT_URL: broker.url, MODT_REDIS_URL: redis.url, MODT_CLIENT_ID: 'killed-monitor' };
+    const env = {
+      MODT_MQTT_URL: broker.url,
+      MODT_REDIS_URL: redis.url,
+      MODT_CLIENT_ID: 'killed-monitor',
+    };
     const first = await startBundle(['monitor.cjs'], env);
     t.after(() => first.stop());
     await first.waitFor('"msg":"unit ready"');
@@ -48,12 +52,20 @@ describe('a unit that dies or is stopped loses nothing', () => {
     await redis.restart();
     const second = await startBundle(['monitor.cjs'], env);
     t.after(() => second.stop());
-    const records = await recordsUntil(redis.url, (r) => r.some((e) => e.topic === 'modt/test/kill'));
-    assert.deepEqual(JSON.parse(records.find((e) => e.topic === 'modt/test/kill')!.payload), { n: 1 });
+    const records = await recordsUntil(redis.url, (r) =>
+      r.some((e) => e.topic === 'modt/test/kill'),
+    );
+    assert.deepEqual(JSON.parse(records.find((e) => e.topic === 'modt/test/kill')!.payload), {
+      n: 1,
+    });
   });
 
   test('SIGTERM while busy: exit 0 within seconds, and every login answered by it or its successor', async (t) => {
-    const env = { MODT_MQTT_URL: broker.url, MODT_CLIENT_ID: 'stopped-app', MODT_PUBLIC_URL: 'http://gw.test/' };
+    const env = {
+      MODT_MQTT_URL: broker.url,
+      MODT_CLIENT_ID: 'stopped-app',
+      MODT_PUBLIC_URL: 'http://gw.test/',
+    };
     const listener = await connectClient(broker.url);
     t.after(() => listener.endAsync(true));
     const readies = await collect(listener, Topics.appReady);
@@ -63,7 +75,9 @@ describe('a unit that dies or is stopped loses nothing', () => {
     assert.equal(await session.stop(), 0);
     const logins = Array.from({ length: 5000 }, (_, i) => login(i));
     for (let i = 0; i < logins.length; i += 100) {
-      await Promise.all(logins.slice(i, i + 100).map((l) => publishJson(client, Topics.authSuccess, l)));
+      await Promise.all(
+        logins.slice(i, i + 100).map((l) => publishJson(client, Topics.authSuccess, l)),
+      );
     }
 
     const first = await startBundle(['dummy-app.cjs'], env);
@@ -73,7 +87,9 @@ describe('a unit that dies or is stopped loses nothing', () => {
     const code = await first.stop();
     const stoppedMs = performance.now() - asked;
     const handled = Number(/"handled":(\d+)/.exec(first.output())?.[1]);
-    t.diagnostic(`first process answered ${handled} of ${logins.length}, stopped in ${stoppedMs.toFixed(0)} ms`);
+    t.diagnostic(
+      `first process answered ${handled} of ${logins.length}, stopped in ${stoppedMs.toFixed(0)} ms`,
+    );
     assert.ok(handled < logins.length, 'the stop came while logins were still arriving');
     assert.equal(code, 0);
     assert.ok(stoppedMs < 10_000, `stopped in ${stoppedMs} ms, inside Docker's ten seconds`);
@@ -83,7 +99,8 @@ describe('a unit that dies or is stopped loses nothing', () => {
     t.after(() => second.stop());
     const wanted = new Set(logins.map((l) => l.session_id));
     const deadline = Date.now() + 30_000;
-    const answered = () => new Set(readies.all.map((m) => JSON.parse(m.payload.toString()).session_id));
+    const answered = () =>
+      new Set(readies.all.map((m) => JSON.parse(m.payload.toString()).session_id));
     while (answered().size < wanted.size && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

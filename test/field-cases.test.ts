@@ -23,7 +23,8 @@ import {
 
 const until = async (condition: () => boolean, timeoutMs: number) => {
   const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (!condition() && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   return condition();
 };
 
@@ -39,10 +40,16 @@ test('C01 a unit that cannot reach the broker says why within seconds and is not
     { url: refusing.url, reason: /Not authorized|Connection refused/ },
   ];
   for (const { url, reason } of cases) {
-    const unit = await startBundle(['dummy-app.cjs'], { MODT_MQTT_URL: url, MODT_READY_FILE: readyFile });
+    const unit = await startBundle(['dummy-app.cjs'], {
+      MODT_MQTT_URL: url,
+      MODT_READY_FILE: readyFile,
+    });
     t.after(() => unit.stop());
     await unit.waitFor('"msg":"broker problem"', 8000);
-    const line = unit.output().split('\n').find((l) => l.includes('"msg":"broker problem"'))!;
+    const line = unit
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"msg":"broker problem"'))!;
     assert.match(JSON.parse(line).reason, reason);
     assert.equal(JSON.parse(line).ready, false);
     assert.equal(existsSync(readyFile), false, 'no ready file while not connected');
@@ -51,7 +58,10 @@ test('C01 a unit that cannot reach the broker says why within seconds and is not
 
   const broker = await startMosquitto();
   t.after(() => broker.stop());
-  const unit = await startBundle(['dummy-app.cjs'], { MODT_MQTT_URL: broker.url, MODT_READY_FILE: readyFile });
+  const unit = await startBundle(['dummy-app.cjs'], {
+    MODT_MQTT_URL: broker.url,
+    MODT_READY_FILE: readyFile,
+  });
   t.after(() => unit.stop());
   await unit.waitFor('"msg":"unit ready"');
   assert.ok(await until(() => existsSync(readyFile), 2000), 'the ready file while connected');
@@ -65,20 +75,32 @@ test('C03 two processes with one client id: the conflict is reported, loudly', a
   const problems: string[] = [];
   const settings = { publicUrl: 'http://gw.test/' };
   for (let i = 0; i < 2; i++) {
-    const runner = new UnitRunner(dummyApp, { mqttUrl: new URL(broker.url), settings, clientId: 'c03-twin' });
+    const runner = new UnitRunner(dummyApp, {
+      mqttUrl: new URL(broker.url),
+      settings,
+      clientId: 'c03-twin',
+    });
     t.after(() => runner.stop());
     runner.on('problem', (p: LinkProblem) => problems.push(p.reason));
   }
-  assert.ok(await until(() => problems.some((p) => /client id 'c03-twin/.test(p)), 20_000), problems.join('; '));
+  assert.ok(
+    await until(() => problems.some((p) => /client id 'c03-twin/.test(p)), 20_000),
+    problems.join('; '),
+  );
 });
 
-test('C04 an answer older than the login\'s useful life pushes no redirect, and is on record', async (t) => {
+test("C04 an answer older than the login's useful life pushes no redirect, and is on record", async (t) => {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   const dir = await mkdtemp(join(tmpdir(), 'modt-c04-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const store = new FileStore(join(dir, 'history.jsonl'));
-  const recorder = new UnitRunner(monitor, { mqttUrl: new URL(broker.url), settings: {}, store, clientId: 'c04-monitor' });
+  const recorder = new UnitRunner(monitor, {
+    mqttUrl: new URL(broker.url),
+    settings: {},
+    store,
+    clientId: 'c04-monitor',
+  });
   t.after(() => recorder.stop());
   const gateway = await startTestGateway(broker.url, { answerTtlMs: 500 });
   t.after(() => gateway.stop());
@@ -124,7 +146,11 @@ test('C05 an aborted login and a redirect for a just-closed socket leave the gat
   const quitter = new BrowserClient(`${base}/`);
   await quitter.openLoginPage();
   for (let i = 0; i < 20; i++) {
-    const body = new URLSearchParams({ csrf: quitter.csrf, username: 'quitter', password: 'quitter' });
+    const body = new URLSearchParams({
+      csrf: quitter.csrf,
+      username: 'quitter',
+      password: 'quitter',
+    });
     const socket = net.connect(gateway.port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(
@@ -148,7 +174,11 @@ test('C05 an aborted login and a redirect for a just-closed socket leave the gat
   }
   socket.terminate();
   const url = `${base}/apps/after-close/`;
-  await publishJson(bus, Topics.appReady, { session_id: sessionId, redirect_url: url, app_name: 'c05' });
+  await publishJson(bus, Topics.appReady, {
+    session_id: sessionId,
+    redirect_url: url,
+    app_name: 'c05',
+  });
 
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
   await new Promise((resolve) => setTimeout(resolve, 200));

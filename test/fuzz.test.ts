@@ -52,15 +52,21 @@ test(`a unit under ${COUNT} seeded inputs: no crash, every drop counted, every v
 
   const inputs = fuzzInputs(SEED, COUNT, login);
   for (let i = 0; i < inputs.length; i += 100) {
-    await Promise.all(inputs.slice(i, i + 100).map((input) => publishRaw(client, Topics.authSuccess, input.bytes)));
+    await Promise.all(
+      inputs.slice(i, i + 100).map((input) => publishRaw(client, Topics.authSuccess, input.bytes)),
+    );
   }
   const deadline = Date.now() + 60_000;
-  while (app.stats.received < COUNT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (app.stats.received < COUNT && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
 
   const dropped = Object.values(app.stats.dropped).reduce((a, b) => a + b, 0);
   const validCount = inputs.filter((i) => i.valid).length;
-  while (readies.all.length < app.stats.handled && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  t.diagnostic(`${COUNT} inputs, ${validCount} valid by construction, ${app.stats.handled} handled, ${dropped} dropped`);
+  while (readies.all.length < app.stats.handled && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  t.diagnostic(
+    `${COUNT} inputs, ${validCount} valid by construction, ${app.stats.handled} handled, ${dropped} dropped`,
+  );
   assert.equal(app.stats.received, COUNT);
   assert.equal(app.stats.handled + dropped, COUNT, 'each input handled or counted as a drop');
   assert.ok(app.stats.handled >= validCount, 'every valid input among them handled');
@@ -83,20 +89,32 @@ test(`the gateway under ${COUNT} seeded readies: every one pushed or counted, va
   await browser.login('demo', 'demo');
   const { session_id } = (await logins.nextJson()) as { session_id: string };
   const base = `http://127.0.0.1:${gateway.port}`;
-  const ready = (i: number) => ({ session_id, redirect_url: `${base}/apps/fuzz-${i}/`, app_name: `fuzz-${i}` });
+  const ready = (i: number) => ({
+    session_id,
+    redirect_url: `${base}/apps/fuzz-${i}/`,
+    app_name: `fuzz-${i}`,
+  });
 
   const inputs = fuzzInputs(SEED + 1, COUNT, ready);
   for (let i = 0; i < inputs.length; i += 100) {
-    await Promise.all(inputs.slice(i, i + 100).map((input) => publishRaw(client, Topics.appReady, input.bytes)));
+    await Promise.all(
+      inputs.slice(i, i + 100).map((input) => publishRaw(client, Topics.appReady, input.bytes)),
+    );
   }
-  const counted = () => gateway.stats.pushes + Object.values(gateway.stats.dropped).reduce((a, b) => a + b, 0);
+  const counted = () =>
+    gateway.stats.pushes + Object.values(gateway.stats.dropped).reduce((a, b) => a + b, 0);
   const deadline = Date.now() + 60_000;
   while (counted() < COUNT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 
-  const firstValid = inputs.findIndex((input) => input.valid && decodePayload(input.bytes, AppReady).ok);
+  const firstValid = inputs.findIndex(
+    (input) => input.valid && decodePayload(input.bytes, AppReady).ok,
+  );
   assert.equal(gateway.stats.received, COUNT);
   assert.equal(counted(), COUNT, 'each ready pushed or counted as a drop');
-  assert.ok(gateway.stats.deadLetters > 0 && gateway.stats.deadLetters < COUNT - 1, 'dead letters, rate-bounded');
+  assert.ok(
+    gateway.stats.deadLetters > 0 && gateway.stats.deadLetters < COUNT - 1,
+    'dead letters, rate-bounded',
+  );
   assert.equal(gateway.stats.pushes, 1, 'one login, one push: the first valid answer');
   assert.equal((await browser.nextFrame()).app_name, `fuzz-${firstValid}`);
   assert.equal((await fetch(`${base}/healthz`)).status, 200);

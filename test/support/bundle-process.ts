@@ -23,7 +23,10 @@ export interface BundleProcess {
  * Copies bundles from dist/ alone into an empty folder (no node_modules, as in a distroless
  * image) and starts the first with plain node and only the given environment.
  */
-export async function startBundle(files: string[], env: Record<string, string>): Promise<BundleProcess> {
+export async function startBundle(
+  files: string[],
+  env: Record<string, string>,
+): Promise<BundleProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'modt-bundle-'));
   for (const file of files) await copyFile(join(DIST, file), join(dir, file));
   const child = spawn(process.execPath, [files[0]!], {

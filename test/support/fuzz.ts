@@ -12,7 +12,8 @@ export function seededRandom(seed: number): () => number {
 
 type Mutation = (text: string, random: () => number) => Buffer;
 
-const pick = <T>(items: readonly T[], random: () => number): T => items[Math.floor(random() * items.length)]!;
+const pick = <T>(items: readonly T[], random: () => number): T =>
+  items[Math.floor(random() * items.length)]!;
 
 /** Ways to spoil a valid payload, each close to something seen in the field. */
 const MUTATIONS: readonly Mutation[] = [
@@ -35,7 +36,8 @@ const MUTATIONS: readonly Mutation[] = [
   (t) => Buffer.from(t.replace(/"([a-z_]+)":/, '$1:')),
   (t) => Buffer.from(t.replace(/"$|"}$/, '"\\ud800"}')),
   () => Buffer.from(`${'['.repeat(5000)}${']'.repeat(5000)}`),
-  (_t, r) => Buffer.from(Array.from({ length: 1 + Math.floor(r() * 64) }, () => Math.floor(r() * 256))),
+  (_t, r) =>
+    Buffer.from(Array.from({ length: 1 + Math.floor(r() * 64) }, () => Math.floor(r() * 256))),
   (t) => Buffer.from(t.replace(/}$/, `,"pad":"${'x'.repeat(70_000)}"}`)),
   () => Buffer.alloc(0),
 ];

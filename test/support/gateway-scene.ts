@@ -19,12 +19,17 @@ export interface GatewayScene {
   logins: Collector;
   base: string;
   /** A browser with the login page and an open socket, logged in as demo. */
-  login(options?: { acknowledge?: boolean }): Promise<{ browser: BrowserClient; socket: WebSocket; sessionId: string }>;
+  login(options?: {
+    acknowledge?: boolean;
+  }): Promise<{ browser: BrowserClient; socket: WebSocket; sessionId: string }>;
   /** Publishes a valid ready for a login, to `/apps/<app>/` on the gateway. */
   answer(sessionId: string, app: string): Promise<string>;
 }
 
-export async function gatewayScene(t: TestContext, overrides: Partial<GatewayOptions> = {}): Promise<GatewayScene> {
+export async function gatewayScene(
+  t: TestContext,
+  overrides: Partial<GatewayOptions> = {},
+): Promise<GatewayScene> {
   const broker = await startMosquitto();
   t.after(() => broker.stop());
   const gateway = await startTestGateway(broker.url, overrides);
@@ -52,7 +57,11 @@ export async function gatewayScene(t: TestContext, overrides: Partial<GatewayOpt
     },
     async answer(sessionId, app) {
       const url = `${base}/apps/${app}/`;
-      await publishJson(bus, Topics.appReady, { session_id: sessionId, redirect_url: url, app_name: app });
+      await publishJson(bus, Topics.appReady, {
+        session_id: sessionId,
+        redirect_url: url,
+        app_name: app,
+      });
       return url;
     },
   };

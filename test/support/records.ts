@@ -20,7 +20,8 @@ export async function recordsUntil(
   for (;;) {
     const records = await allRecords(url).catch(() => []);
     if (done(records)) return records;
-    if (Date.now() > deadline) throw new Error(`stream held ${records.length} records after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`stream held ${records.length} records after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
