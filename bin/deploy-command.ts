@@ -1,48 +1,91 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadUnits } from '../router/index.ts';
 import { renderAcl } from '../deploy/acl.ts';
 import { renderCompose } from '../deploy/compose.ts';
 import { grantsOf } from '../deploy/grants.ts';
 import { writeSecrets } from '../deploy/secrets.ts';
+import { flag, text, type Command } from './command.ts';
+import { FUNCTIONS, ROOT, fromRoot } from './paths.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FUNCTIONS = `${ROOT}functions/`;
+/** A file derived from the units' declarations, and what they make of it. */
+export interface DerivedFile {
+  path: string;
+  text: string;
+}
 
 /** The files `modt deploy` writes, each with what the units' declarations make of it. */
-export async function deploymentFiles(): Promise<{ path: string; text: string }[]> {
+export async function deploymentFiles(): Promise<DerivedFile[]> {
   const units = await loadUnits(FUNCTIONS);
   return [
-    { path: `${ROOT}docker-compose.yml`, text: renderCompose(units) },
-    { path: `${ROOT}deploy/mosquitto/acl`, text: renderAcl(grantsOf(units)) },
+    { path: join(ROOT, 'docker-compose.yml'), text: renderCompose(units) },
+    { path: join(ROOT, 'deploy/mosquitto/acl'), text: renderAcl(grantsOf(units)) },
   ];
 }
 
-/** `modt deploy [--check]`: writes the derived files, or says which have drifted. */
-export async function deployCommand(check: boolean): Promise<number> {
+/**
+ * Writes the derived files that differ from what they should be, or with `check` only says
+ * which: exit 1 when any has drifted. `command` names the modt command that writes them.
+ */
+export async function writeDerived(files: readonly DerivedFile[], check: boolean, command: string) {
   const drifted: string[] = [];
-  for (const { path, text } of await deploymentFiles()) {
+  for (const { path, text: wanted } of files) {
     const current = await readFile(path, 'utf8').catch(() => '');
-    if (current === text) continue;
-    drifted.push(path.slice(ROOT.length));
-    if (!check) await writeFile(path, text);
+    if (current === wanted) continue;
+    drifted.push(fromRoot(path));
+    if (!check) await writeFile(path, wanted);
   }
+  const names = files.map((f) => fromRoot(f.path)).join(', ');
   if (check && drifted.length > 0) {
-    process.stderr.write(`modt: out of date with functions/: ${drifted.join(', ')}; run modt deploy\n`);
+    const stale = drifted.join(', ');
+    process.stderr.write(`modt: out of date with functions/: ${stale}; run modt ${command}\n`);
     return 1;
   }
-  process.stdout.write(drifted.length > 0 ? `wrote ${drifted.join(', ')}\n` : 'deployment files are current\n');
+  const said = drifted.length > 0 ? `wrote ${drifted.join(', ')}` : `${names}: current`;
+  process.stdout.write(`${said}\n`);
   return 0;
 }
 
-/** `modt secrets --dir DIR`: makes or completes the deployment's secrets folder. */
-export async function secretsCommand(dir: string): Promise<number> {
-  const units = await loadUnits(FUNCTIONS);
-  const result = await writeSecrets(dir, grantsOf(units));
-  const added = result.added.length > 0 ? result.added.join(', ') : 'none';
-  process.stdout.write(`secrets in ${result.dir}; new broker accounts: ${added}\n`);
-  if (result.adminPassword) {
-    process.stdout.write(`users file created with admin / ${result.adminPassword} (shown once)\n`);
-  }
-  return 0;
-}
+/** `modt deploy [--check]`. */
+export const deployCommand: Command = {
+  name: 'deploy',
+  summary: 'writes docker-compose.yml and the broker ACL from the units in functions/',
+  help: `modt deploy [--check]
+
+  Writes docker-compose.yml (one service per unit) and deploy/mosquitto/acl (each account
+  reads and writes what it declares) from the units in functions/ and the gateway's
+  topics. modt new runs it for you.
+
+      --check    only says whether they are current (exit 1 if not)
+`,
+  options: { check: { type: 'boolean' } },
+  run: async (parsed) => writeDerived(await deploymentFiles(), flag(parsed, 'check'), 'deploy'),
+};
+
+/** `modt secrets --dir DIR`. */
+export const secretsCommand: Command = {
+  name: 'secrets',
+  summary: "makes or completes a deployment's secrets folder",
+  help: `modt secrets --dir DIR
+
+  Makes or completes a deployment's secrets folder (keep it outside the repository): a
+  broker account per unit and the gateway, Mosquitto's password file, the users file.
+  What is there already is kept.
+
+      --dir DIR    the folder (MODT_SECRETS_DIR for docker compose)
+`,
+  options: { dir: { type: 'string' } },
+
+  async run(parsed) {
+    const dir = text(parsed, 'dir');
+    if (!dir) return 'secrets: expected --dir DIR, a folder outside the repository';
+    const units = await loadUnits(FUNCTIONS);
+    const result = await writeSecrets(dir, grantsOf(units));
+    const added = result.added.length > 0 ? result.added.join(', ') : 'none';
+    process.stdout.write(`secrets in ${result.dir}; new broker accounts: ${added}\n`);
+    if (result.adminPassword) {
+      process.stdout.write(`users file created with admin / ${result.adminPassword} (shown once)\n`);
+    }
+    return 0;
+  },
+};

@@ -1,21 +1,40 @@
-import { openHistoryStore, type HistoryEntry } from '../router/index.ts';
+import { openHistoryStore } from '../router/index.ts';
+import { flag, type Command } from './command.ts';
+import { QUERY_HELP, QUERY_OPTIONS, bytesOf, queryHistory, readQuery } from './history-filter.ts';
+import { messageLine } from './message-line.ts';
 
-/** `modt history`: the newest records of the store the environment names, oldest first. */
-export async function historyCommand(limit: number, json: boolean): Promise<number> {
-  const store = openHistoryStore(process.env);
-  try {
-    for (const entry of await store.recent(limit)) {
-      process.stdout.write(`${json ? JSON.stringify(entry) : row(entry)}\n`);
+/** `modt history`: the recorded conversation, oldest first, filtered. */
+export const historyCommand: Command = {
+  name: 'history',
+  summary: 'the recorded conversation, filtered by time, topic, session or user',
+  help: `modt history [--since TIME] [--until TIME] [--topic FILTER] [--session ID] [--user ID]
+             [--limit N] [--json]
+
+  The recorded conversation from the history store, oldest first: Redis when
+  MODT_REDIS_URL is set, else the file MODT_HISTORY_FILE (default .modt/history.jsonl).
+  Each line shows the time, the topic and the message's key fields, or why a reader
+  would refuse it. With --json, each record as it is stored, one JSON object a line.
+
+${QUERY_HELP} (default 50)
+      --json                       JSON lines instead of the table
+`,
+  options: { ...QUERY_OPTIONS, json: { type: 'boolean' } },
+
+  async run(parsed) {
+    const query = readQuery(parsed, 50);
+    if (typeof query === 'string') return query;
+
+    const store = openHistoryStore(process.env);
+    try {
+      for (const entry of await queryHistory(store, query)) {
+        const line = flag(parsed, 'json')
+          ? JSON.stringify(entry)
+          : messageLine(entry.received_at, entry.topic, bytesOf(entry), entry.redelivered);
+        process.stdout.write(`${line}\n`);
+      }
+    } finally {
+      await store.close();
     }
-  } finally {
-    await store.close();
-  }
-  return 0;
-}
-
-function row(entry: HistoryEntry): string {
-  const payload = entry.payload.length > 100 ? `${entry.payload.slice(0, 97)}...` : entry.payload;
-  const base64 = entry.encoding === 'base64' ? ', base64' : '';
-  const mark = entry.json ? '' : ` [${entry.error ?? 'not JSON'}${base64}]`;
-  return `${entry.received_at}  ${entry.topic.padEnd(20)} ${payload}${mark}`;
-}
+    return 0;
+  },
+};

@@ -1,82 +1,75 @@
 #!/usr/bin/env -S node --import tsx
 import { parseArgs } from 'node:util';
 import { ModtFailure } from '../protocol/index.ts';
+import { asyncApiCommand } from './asyncapi-command.ts';
+import type { Command, Outcome } from './command.ts';
 import { deployCommand, secretsCommand } from './deploy-command.ts';
 import { historyCommand } from './history-command.ts';
-import { addUser, listUsers } from './users-command.ts';
+import { newCommand } from './new-command.ts';
+import { replayCommand } from './replay-command.ts';
+import { tailCommand } from './tail-command.ts';
+import { usersCommand } from './users-command.ts';
 
-const HELP = `modt: MoDT's command line
+const COMMANDS: readonly Command[] = [
+  newCommand,
+  tailCommand,
+  historyCommand,
+  replayCommand,
+  usersCommand,
+  asyncApiCommand,
+  deployCommand,
+  secretsCommand,
+];
 
-  modt history [--limit N] [--json]
-      The recent conversation from the history store: Redis when MODT_REDIS_URL is set,
-      else the file MODT_HISTORY_FILE (default .modt/history.jsonl).
-  modt users add <username> [--role ROLE] [--file PATH]
-      Adds or replaces a user; the password is read from standard input or a prompt,
-      never from an argument. PATH defaults to MODT_USERS_FILE, then users.json.
-  modt users list [--file PATH]
-  modt deploy [--check]
-      Writes docker-compose.yml and deploy/mosquitto/acl from the units in functions/;
-      with --check, only says whether they are current (exit 1 if not).
-  modt secrets --dir DIR
-      Makes or completes a deployment's secrets folder (keep it outside the repository):
-      a broker account per unit and the gateway, Mosquitto's password file, the users file.
+const OVERVIEW = `modt: MoDT's command line (npm run modt -- <command>)
+
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
+
+  modt <command> --help says more. Also: npm start (the whole stack in one process),
+  npm run dev (the same, reloading a unit when its file changes), npm test.
 `;
 
-async function main(argv: string[]): Promise<number | string> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      limit: { type: 'string', default: '50' },
-      json: { type: 'boolean', default: false },
-      role: { type: 'string', default: 'user' },
-      file: { type: 'string' },
-      dir: { type: 'string' },
-      check: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const [command, sub, name] = positionals;
-  if (values.help || command === 'help') {
-    process.stdout.write(HELP);
-    return 0;
+/** Runs one command line; a string is a bad argument, said with where to find usage. */
+async function main(argv: readonly string[]): Promise<{ outcome: Outcome; command?: string }> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stdout.write(OVERVIEW);
+    return { outcome: 2 };
   }
-  if (command === undefined) {
-    process.stdout.write(HELP);
-    return 2;
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const command = COMMANDS.find((c) => c.name === rest[0]);
+    process.stdout.write(command?.help ?? OVERVIEW);
+    return { outcome: 0 };
   }
 
-  const usersFile = values.file ?? process.env.MODT_USERS_FILE ?? 'users.json';
-  switch (command) {
-    case 'history': {
-      const limit = Number(values.limit);
-      if (!Number.isSafeInteger(limit) || limit <= 0) {
-        return `--limit: expected a positive integer, got '${values.limit}'`;
-      }
-      return historyCommand(limit, values.json);
-    }
-    case 'users':
-      if (sub === 'list') return listUsers(usersFile);
-      if (sub !== 'add') return `users: expected add or list, got '${sub ?? ''}'`;
-      if (!name) return 'users add: expected a username';
-      return addUser(usersFile, name, values.role);
-    case 'deploy':
-      return deployCommand(values.check);
-    case 'secrets':
-      if (!values.dir) return 'secrets: expected --dir DIR, a folder outside the repository';
-      return secretsCommand(values.dir);
-    default:
-      return `unknown command '${command}'`;
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) return { outcome: `unknown command '${name}'` };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    return { outcome: `${name}: ${(err as Error).message}`, command: name };
   }
+  if (parsed.values.help) {
+    process.stdout.write(command.help);
+    return { outcome: 0 };
+  }
+  return { outcome: await command.run(parsed), command: name };
 }
 
 main(process.argv.slice(2)).then(
-  (result) => {
-    if (typeof result === 'string') {
-      process.stderr.write(`modt: ${result}\nRun 'modt --help' for usage.\n`);
+  ({ outcome, command }) => {
+    if (typeof outcome === 'string') {
+      const help = command ? `modt ${command} --help` : 'modt --help';
+      process.stderr.write(`modt: ${outcome}\nRun '${help}' for usage.\n`);
       process.exit(2);
     }
-    process.exit(result);
+    process.exit(outcome);
   },
   (err: Error) => {
     const code = err instanceof ModtFailure ? `${err.code}: ` : '';

@@ -43,13 +43,18 @@ export function renderCompose(units: readonly AnyUnit[]): string {
       build: { context: '.', dockerfile: 'deploy/Dockerfile.gateway' },
       restart: 'unless-stopped',
       networks: ['bus', 'edge'],
-      depends_on: { mosquitto: { condition: 'service_healthy' } },
+      depends_on: {
+        mosquitto: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+      },
       ports: ['${MODT_HTTP_BIND:-127.0.0.1}:8080:8080'],
       env_file: [`${SECRETS}/${GATEWAY_ACCOUNT}.env`],
       environment: {
         MODT_PUBLIC_URL: PUBLIC_URL,
         MODT_USERS_FILE: '/run/secrets/users.json',
         MODT_TRUSTED_PROXIES: '${MODT_TRUSTED_PROXIES:-}',
+        // The history the monitor unit writes, read for admins at /monitor.
+        MODT_REDIS_URL: 'redis://redis:6379',
       },
       volumes: [`${SECRETS}/users.json:/run/secrets/users.json:ro`],
       healthcheck: health([

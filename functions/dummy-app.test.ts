@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AppDisplay, AppReady, Topics, checkValue, type AuthSuccess } from '../protocol/index.ts';
-import { contextFor, type PublishOutput, type UnitContext } from '../router/index.ts';
+import {
+  AppDisplay,
+  AppReady,
+  ErrorCodes,
+  Topics,
+  checkValue,
+  type AuthSuccess,
+} from '../protocol/index.ts';
+import { deliver, type PublishOutput } from '../router/index.ts';
 import dummyApp from './dummy-app.ts';
 
 const login: AuthSuccess = {
@@ -13,12 +20,15 @@ const login: AuthSuccess = {
 
 const NOW = new Date('2026-12-03T10:07:05.250Z');
 
-function contextWith(publicUrl: string): UnitContext<{ publicUrl: string }> {
-  return contextFor(dummyApp, { now: NOW, settings: { publicUrl } });
-}
-
-function answer(publicUrl = 'https://modt.example') {
-  return dummyApp.handle(Topics.authSuccess, login, contextWith(publicUrl)) as PublishOutput[];
+/** What the router would publish for the login, the app's public URL set to `publicUrl`. */
+function answer(publicUrl = 'https://modt.example'): PublishOutput[] {
+  const { outputs, dropped, refused } = deliver(dummyApp, Topics.authSuccess, login, {
+    now: NOW,
+    settings: { publicUrl },
+  });
+  assert.equal(refused, undefined);
+  assert.deepEqual(dropped, [], 'the router sends every output');
+  return outputs as PublishOutput[];
 }
 
 describe('dummy-app', () => {
@@ -81,4 +91,17 @@ describe('dummy-app', () => {
   test('publishes only to the topics it declares', () => {
     for (const output of answer()) assert.ok(dummyApp.publishes.includes(output.topic));
   });
+
+  const { PAYLOAD_INVALID, PAYLOAD_NOT_JSON, PAYLOAD_DUPLICATE_KEY } = ErrorCodes;
+  const refusals: [name: string, payload: object | string, code: string][] = [
+    ['a login without session_id', { ...login, session_id: undefined }, PAYLOAD_INVALID],
+    ['a login whose session_id is no UUID', { ...login, session_id: 'x' }, PAYLOAD_INVALID],
+    ['a login in single quotes', "{'user_id': 'alice'}", PAYLOAD_NOT_JSON],
+    ['a login with a key twice', '{"user_id":"a","user_id":"b"}', PAYLOAD_DUPLICATE_KEY],
+  ];
+  for (const [name, payload, code] of refusals) {
+    test(`${name} is refused with ${code} before the handler runs`, () => {
+      assert.equal(deliver(dummyApp, Topics.authSuccess, payload).refused?.code, code);
+    });
+  }
 });

@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCodes, Topics } from '../protocol/index.ts';
-import { contextFor, type HistoryRecord, type RecordOutput, type UnitContext } from '../router/index.ts';
+import { deliver, type HistoryRecord, type UnitContext } from '../router/index.ts';
 import monitor from './monitor.ts';
 
 const NOW = new Date('2026-12-03T10:07:05.250Z');
-const context: UnitContext = contextFor(monitor, { now: NOW });
 
-function recordOf(topic: string, bytes: Uint8Array): HistoryRecord {
-  const outputs = monitor.handle(topic, bytes, context) as RecordOutput[];
+/** The one record the router would store for a message, as the monitor received it. */
+function recordOf(topic: string, bytes: Uint8Array, context: Partial<UnitContext> = {}) {
+  const { outputs, refused } = deliver(monitor, topic, bytes, { now: NOW, ...context });
+  assert.equal(refused, undefined, 'the monitor refuses nothing');
   assert.equal(outputs.length, 1);
-  assert.equal(outputs[0]?.kind, 'record');
-  return outputs[0].record;
+  const [output] = outputs;
+  assert.equal(output?.kind, 'record');
+  return output.record;
 }
 
 const { PAYLOAD_NOT_JSON } = ErrorCodes;
@@ -85,8 +87,13 @@ describe('monitor', () => {
 
   test('records the context’s time as received_at', () => {
     const later = new Date('2027-01-01T00:00:00.000Z');
-    const outputs = monitor.handle(Topics.authSuccess, text('{}'), { ...context, now: later });
-    assert.equal((outputs[0] as RecordOutput).record.received_at, '2027-01-01T00:00:00.000Z');
+    const record = recordOf(Topics.authSuccess, text('{}'), { now: later });
+    assert.equal(record.received_at, '2027-01-01T00:00:00.000Z');
+  });
+
+  test('marks a message the broker delivered again as redelivered', () => {
+    assert.equal(recordOf(Topics.appReady, text('{}'), { redelivered: true }).redelivered, true);
+    assert.equal(recordOf(Topics.appReady, text('{}')).redelivered, undefined);
   });
 
   test('keeps a payload larger than the protocol’s limit as valid JSON', () => {

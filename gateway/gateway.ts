@@ -7,15 +7,18 @@ import {
   ModtFailure,
   Topics,
   decodePayload,
+  type RedirectPushed,
   type ErrorCode,
   type ModtError,
 } from '../protocol/index.ts';
-import { DeadLetterBox, MqttLink } from '../router/index.ts';
+import { DeadLetterBox, MetricsRegistry, MqttLink, type HistoryStore } from '../router/index.ts';
 import { GATEWAY_ACCOUNT, GATEWAY_READS } from './bus-topics.ts';
+import { metricsReply, observeGateway } from './gateway-metrics.ts';
 import { TrustedProxies } from './client-address.ts';
 import { SESSION_COOKIE, cookieValue, html, json, send, text, type Reply } from './http.ts';
 import { LoginRoute, type LoginEvent } from './login-route.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import { MonitorRoute } from './monitor/index.ts';
 import { LOGIN_SCRIPT, STYLE_SHEET, displayPage, messagePage } from './pages.ts';
 import { RedirectDispatcher, type Push } from './redirect-dispatcher.ts';
 import { allowedOriginsOf } from './redirect-policy.ts';
@@ -56,6 +59,10 @@ export interface GatewayOptions {
   /** How long a login waits for the broker to take its `modt/auth/success`. */
   publishTimeoutMs: number;
   clock?: () => number;
+  /** The history the monitor unit keeps, shown to admins at `/monitor`; none: it says so. */
+  history?: HistoryStore;
+  /** Served at `GET /metrics`; the stack passes the one its embedded units count into. */
+  metrics?: MetricsRegistry;
 }
 
 export type { GatewayRefusal } from './login-route.ts';
@@ -75,8 +82,8 @@ const MAX_THROTTLE_KEYS = 10_000;
  * The identify unit: serves the login page, checks credentials, owns every browser session
  * and its WebSockets, publishes `modt/auth/success`, and pushes the redirect of the first
  * valid `modt/app/ready` to the right browser. Emits `login`, `login-failed`, `refused`,
- * `socket-refused`, `push`, `held`, `drop`, `sockets-expired`, `failure`, `ready`, `down`
- * and `problem`; the process at the edge logs them.
+ * `socket-refused`, `push`, `held`, `drop`, `sockets-expired`, `failure`, `ready`, `down`,
+ * `problem` and `history-problem`; the process at the edge logs them.
  */
 export class Gateway extends EventEmitter {
   readonly stats = {
@@ -91,6 +98,7 @@ export class Gateway extends EventEmitter {
     refused: {} as Record<string, number>,
   };
   port = 0;
+  readonly metrics: MetricsRegistry;
   #options: GatewayOptions;
   #now: () => number;
   #app: TemplatedApp;
@@ -104,10 +112,13 @@ export class Gateway extends EventEmitter {
   #login: LoginRoute<Socket>;
   #sockets: SocketRoute;
   #sweep: NodeJS.Timeout | undefined;
+  #monitor: MonitorRoute;
 
   constructor(options: GatewayOptions) {
     super();
     this.#options = options;
+    this.metrics = options.metrics ?? new MetricsRegistry();
+    observeGateway(this.metrics, this);
     this.#now = options.clock ?? Date.now;
     this.#uws = loadUws();
     this.#registry = new SessionRegistry({
@@ -140,6 +151,14 @@ export class Gateway extends EventEmitter {
       },
       sendFrame,
     );
+    this.#monitor = new MonitorRoute({
+      registry: this.#registry,
+      history: options.history,
+      publicOrigin: options.publicUrl.origin,
+      answerTtlMs: options.answerTtlMs,
+      now: this.#now,
+      report: ({ kind, ...detail }) => this.emit(kind, detail),
+    });
     this.#sockets = new SocketRoute({
       registry: this.#registry,
       dispatcher: this.#dispatcher,
@@ -197,6 +216,7 @@ export class Gateway extends EventEmitter {
     if (this.#listenSocket) this.#uws.us_listen_socket_close(this.#listenSocket);
     this.#listenSocket = undefined;
     this.#sockets.closeAll();
+    await this.#monitor.stop();
     await this.#link.close();
   }
 
@@ -208,6 +228,7 @@ export class Gateway extends EventEmitter {
     const now = this.#now();
     this.#registry.sweep(now);
     this.#throttle.sweep(now);
+    this.#monitor.closeEnded(now);
 
     const closed = this.#sockets.closeEnded(now);
     if (closed === 0) return;
@@ -233,11 +254,13 @@ export class Gateway extends EventEmitter {
     const notFound = (res: HttpResponse) => {
       send(res, html('404 Not Found', messagePage('Not found', 'Nothing here.')));
     };
-    return app
+    return this.#monitor
+      .routes(app, guard)
       .get('/', guard((res, req) => this.#login.page(res, req)))
       .post('/login', guard((res, req) => this.#login.post(res, req)))
       .get('/apps/:app/', guard((res, req) => this.#appPage(res, req)))
       .get('/healthz', guard((res) => this.#health(res)))
+      .get('/metrics', guard((res) => send(res, metricsReply(this.metrics))))
       .get('/assets/login.js', guard(script))
       .get('/assets/style.css', guard(style))
       .ws<SocketData>('/ws', this.#sockets.behavior())
@@ -335,6 +358,23 @@ export class Gateway extends EventEmitter {
     if (push.resend) this.stats.resent += 1;
     else this.stats.pushes += 1;
     this.emit('push', push);
+    if (!push.resend) this.#announce(push);
+  }
+
+  /**
+   * Announces a first push on `modt/gateway/pushed`, so the history holds the login's end;
+   * published like a dead letter, from outside the message handler's wait.
+   */
+  #announce(push: Push): void {
+    const pushed: RedirectPushed = {
+      session_id: push.sessionId,
+      app_name: push.appName,
+      redirect_url: push.url,
+      latency_ms: Math.max(0, Math.round(push.latencyMs)),
+      timestamp: new Date(this.#now()).toISOString(),
+    };
+    const payload = JSON.stringify(pushed);
+    void this.#link.publish(Topics.redirectPushed, payload, 1).catch(() => undefined);
   }
 
   /** Counts and reports a refused message, and announces it on `modt/dead/gateway`. */

@@ -6,7 +6,14 @@ export {
 } from './gateway.ts';
 export { readGatewayOptions, DEFAULT_PORT } from './options.ts';
 export { startGateway } from './start-gateway.ts';
-export { UserStore, putUser, readUsersFile, type Identity, type UserRecord } from './user-store.ts';
+export {
+  UserStore,
+  deleteUser,
+  putUser,
+  readUsersFile,
+  type Identity,
+  type UserRecord,
+} from './user-store.ts';
 export { hashPassword, verifyPassword, DEFAULT_COST, type ScryptCost } from './passwords.ts';
 export { loadUws, UWS_BINARY } from './uws.ts';
 export { checkRedirect, allowedOriginsOf } from './redirect-policy.ts';

@@ -1,8 +1,17 @@
 import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
-import { createLogger } from '../router/index.ts';
+import { createLogger, openHistoryStore, type Env, type HistoryStore } from '../router/index.ts';
 import { readGatewayOptions } from './options.ts';
 import { startGateway } from './start-gateway.ts';
 import { UserStore } from './user-store.ts';
+
+/**
+ * The history `/monitor` shows: the store `MODT_REDIS_URL` or `MODT_HISTORY_FILE` names.
+ * Alone in its process the gateway writes no history, so a default file would show nothing
+ * anyone wrote: with neither set there is none, and the page says so.
+ */
+function historyOf(env: Env): HistoryStore | undefined {
+  return env.MODT_REDIS_URL || env.MODT_HISTORY_FILE ? openHistoryStore(env) : undefined;
+}
 
 /**
  * The gateway's own process, as in production: `MODT_MQTT_URL` names the broker and
@@ -17,10 +26,13 @@ async function main(): Promise<void> {
       throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
     }
     const users = await UserStore.load(file);
-    const gateway = await startGateway(readGatewayOptions(process.env, users), log);
+    const history = historyOf(process.env);
+    const options = { ...readGatewayOptions(process.env, users), history };
+    const gateway = await startGateway(options, log);
     const stop = (signal: string) => {
       log.info({ signal }, 'gateway stopping');
-      gateway.stop().then(() => process.exit(0), () => process.exit(1));
+      const stopped = gateway.stop().then(() => history?.close());
+      stopped.then(() => process.exit(0), () => process.exit(1));
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

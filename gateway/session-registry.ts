@@ -18,6 +18,11 @@ export interface Login extends Identity {
   at: number;
   answeredBy?: string;
   displays: Map<string, AppDisplay>;
+  /**
+   * Set once the login's renewed cookie was issued: until then the login vouches for
+   * nothing (a login whose `modt/auth/success` the broker refused never is).
+   */
+  signedIn: boolean;
 }
 
 /** One browser, known by its cookie; what it is and holds never travels on the bus. */
@@ -119,7 +124,13 @@ export class SessionRegistry<Socket = unknown> {
   beginLogin(session: BrowserSession<Socket>, identity: Identity, now: number): Login {
     if (session.login) this.#byLogin.delete(session.login.sessionId);
     session.pending = undefined;
-    const login: Login = { ...identity, sessionId: randomUUID(), at: now, displays: new Map() };
+    const login: Login = {
+      ...identity,
+      sessionId: randomUUID(),
+      at: now,
+      displays: new Map(),
+      signedIn: false,
+    };
     session.login = login;
     this.#byLogin.set(login.sessionId, session);
     return login;

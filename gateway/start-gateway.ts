@@ -7,10 +7,13 @@ import {
 } from './gateway.ts';
 import type { Push } from './redirect-dispatcher.ts';
 
-/** Creates the gateway, logs what it reports, and listens. */
+/**
+ * Creates the gateway, logs what it reports with the fields every unit logs too
+ * (router/logger.ts), and listens.
+ */
 export async function startGateway(options: GatewayOptions, log: Logger): Promise<Gateway> {
   const gateway = new Gateway(options);
-  gateway.on('ready', () => log.info({ clientId: options.clientId }, 'gateway on the bus'));
+  gateway.on('ready', () => log.info({ client_id: options.clientId }, 'gateway on the bus'));
   gateway.on('down', () => log.warn({}, 'broker connection lost'));
   gateway.on('problem', ({ code, reason }) => {
     log.error({ code, reason, ready: false }, 'broker problem');
@@ -18,7 +21,9 @@ export async function startGateway(options: GatewayOptions, log: Logger): Promis
   gateway.on('drop', ({ topic, code, reason }: GatewayDrop) => {
     log.warn({ topic, code, reason, dropped: gateway.stats.dropped[code] }, 'message dropped');
   });
-  gateway.on('login', ({ userId, sessionId }) => log.info({ userId, sessionId }, 'login'));
+  gateway.on('login', ({ userId, sessionId }) => {
+    log.info({ user_id: userId, session_id: sessionId }, 'login');
+  });
   gateway.on('login-failed', ({ reason, address }) => {
     log.warn({ reason, address }, 'login failed');
   });
@@ -29,13 +34,17 @@ export async function startGateway(options: GatewayOptions, log: Logger): Promis
     log.info({ code, sockets }, 'sockets of ended sessions closed');
   });
   gateway.on('push', ({ sessionId, appName, latencyMs, sockets }: Push) => {
-    log.info({ sessionId, appName, latencyMs, sockets }, 'redirect pushed');
+    const fields = { session_id: sessionId, app_name: appName, latencyMs, sockets };
+    log.info(fields, 'redirect pushed');
   });
   gateway.on('held', ({ sessionId, appName }) => {
-    log.info({ sessionId, appName }, 'redirect held for socket');
+    log.info({ session_id: sessionId, app_name: appName }, 'redirect held for socket');
   });
   gateway.on('socket-refused', (detail) => log.warn(detail, 'socket refused'));
   gateway.on('failure', ({ where, reason }) => log.error({ where, reason }, 'gateway failure'));
+  gateway.on('history-problem', ({ reason }) => {
+    log.error({ reason, store: options.history?.location }, 'history store unreadable');
+  });
 
   await gateway.listen();
   log.info({ port: gateway.port, publicUrl: options.publicUrl.href }, 'gateway listening');

@@ -88,9 +88,22 @@ export async function putUser(
   const checked = checkValue(record, UserRecord);
   if (!checked.ok) throw new ModtFailure(ErrorCodes.USERS_FILE_INVALID, checked.error.message);
 
-  const next = users.filter((u) => u.username !== user.username).concat(record);
+  await writeUsersFile(path, users.filter((u) => u.username !== user.username).concat(record));
+}
+
+/** Removes a user from a users file; resolves whether the file had that user. */
+export async function deleteUser(path: string, username: string): Promise<boolean> {
+  const users = await readUsersFile(path);
+  const next = users.filter((u) => u.username !== username);
+  if (next.length === users.length) return false;
+  await writeUsersFile(path, next);
+  return true;
+}
+
+/** Writes a users file whole and private, by a rename, so a reader never sees half of it. */
+async function writeUsersFile(path: string, users: readonly UserRecord[]): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify({ users: next }, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(temporary, `${JSON.stringify({ users }, null, 2)}\n`, { mode: 0o600 });
   await rename(temporary, path);
 }
 

@@ -4,6 +4,7 @@ export {
   AppReady,
   AuthSuccess,
   DeadLetter,
+  RedirectPushed,
   Topics,
   deadLetterTopic,
   checkerOf,

@@ -6,6 +6,8 @@ export const Topics = {
   authSuccess: 'modt/auth/success',
   appReady: 'modt/app/ready',
   appDisplay: 'modt/app/display',
+  /** The gateway announces each redirect it pushed, so the history shows the login's end. */
+  redirectPushed: 'modt/gateway/pushed',
   /** Where a unit announces what it refused: `modt/dead/<unit>`. */
   deadLetters: 'modt/dead/+',
   all: 'modt/#',
@@ -68,6 +70,19 @@ export const AppDisplay = Type.Object({
 export type AppDisplay = Static<typeof AppDisplay>;
 
 /**
+ * `modt/gateway/pushed`: the gateway pushed the redirect of one login down its browser's
+ * socket. `latency_ms` counts from the login to the push, on the gateway's clock.
+ */
+export const RedirectPushed = Type.Object({
+  session_id: uuid,
+  app_name: name,
+  redirect_url: absoluteHttpUrl,
+  latency_ms: Type.Integer({ minimum: 0 }),
+  timestamp: isoTimestamp,
+});
+export type RedirectPushed = Static<typeof RedirectPushed>;
+
+/**
  * `modt/dead/<unit>`: a message a unit refused, so the history answers "why was there no
  * redirect?". The excerpt is bounded; bytes that are not UTF-8 come as base64.
  */
@@ -88,6 +103,7 @@ export const schemaByTopic = {
   [Topics.authSuccess]: AuthSuccess,
   [Topics.appReady]: AppReady,
   [Topics.appDisplay]: AppDisplay,
+  [Topics.redirectPushed]: RedirectPushed,
   [Topics.deadLetters]: DeadLetter,
 } as const;
 

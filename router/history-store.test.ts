@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { ErrorCodes } from '../protocol/index.ts';
 import { startRedis, type RedisServer } from '../test/support/index.ts';
 import {
+  FIRST_ID,
   FileStore,
   RedisStreamStore,
   type HistoryEntry,
+  type HistoryFollow,
   type HistoryRecord,
   type HistoryStore,
 } from './index.ts';
@@ -35,6 +37,52 @@ function idOrder(a: string, b: string): number {
   const [msB = 0, seqB = 0] = b.split('-').map(Number);
   return msA - msB || seqA - seqB;
 }
+
+/** What a follow of a store delivered, for a test to wait on. */
+interface Followed {
+  entries: HistoryEntry[];
+  problems: string[];
+  /** Resolves once `count` entries came; rejects with what came after `timeoutMs`. */
+  until(count: number, timeoutMs?: number): Promise<HistoryEntry[]>;
+  stop(): Promise<void>;
+}
+
+function follow(t: TestContext, store: HistoryStore, afterId: string): Followed {
+  const entries: HistoryEntry[] = [];
+  const problems: string[] = [];
+  let wake: (() => void) | undefined;
+  const following: HistoryFollow = store.follow(afterId, {
+    entries: (batch) => {
+      assert.ok(batch.length > 0, 'a batch is never empty');
+      entries.push(...batch);
+      wake?.();
+    },
+    problem: (reason) => problems.push(reason),
+  });
+  t.after(() => following.stop());
+  return {
+    entries,
+    problems,
+    async until(count, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (entries.length < count) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new Error(`${entries.length} of ${count} entries after ${timeoutMs} ms`);
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.min(left, 100));
+        });
+      }
+      return entries;
+    },
+    stop: () => following.stop(),
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const numbers = (entries: HistoryEntry[]) => entries.map((e) => JSON.parse(e.payload).n);
 
 /** The contract every history store keeps (router/history/store.ts). */
 function historyStoreContract(name: string, open: (t: TestContext) => Promise<HistoryStore>) {
@@ -136,6 +184,95 @@ function historyStoreContract(name: string, open: (t: TestContext) => Promise<Hi
       await store.append([]);
       assert.deepEqual(await store.recent(10), []);
     });
+
+    const pages: [before: number, limit: number, expected: number[]][] = [
+      [6, 3, [3, 4, 5]],
+      [3, 10, [0, 1, 2]],
+      [0, 5, []],
+      [9, 1, [8]],
+      [5, 0, []],
+    ];
+    for (const [before, limit, expected] of pages) {
+      test(`older(id of record ${before}, ${limit}) of ten returns ${expected.length}, newest last`,
+        async (t) => {
+          const store = await open(t);
+          await store.append(records('modt/app/ready', 10));
+          const ids = (await store.recent(10)).map((e) => e.id);
+
+          assert.deepEqual(numbers(await store.older(ids[before]!, limit)), expected);
+        });
+    }
+
+    test('paging back with older from the newest id visits every record once', async (t) => {
+      const store = await open(t);
+      await store.append(records('modt/app/ready', 250));
+
+      const seen: number[] = [];
+      let page = await store.recent(40);
+      while (page.length > 0) {
+        seen.unshift(...numbers(page));
+        page = await store.older(page[0]!.id, 40);
+      }
+      assert.deepEqual(seen, Array.from({ length: 250 }, (_, i) => i));
+    });
+
+    test('a follow from the newest id delivers only what is appended after it', async (t) => {
+      const store = await open(t);
+      await store.append(records('modt/old', 3));
+      const [newest] = await store.recent(1);
+      const followed = follow(t, store, newest!.id);
+
+      const appended = records('modt/new', 4);
+      await store.append(appended.slice(0, 1));
+      await store.append(appended.slice(1));
+      assert.deepEqual((await followed.until(4)).map(withoutId), appended);
+      await sleep(300);
+      assert.equal(followed.entries.length, 4);
+    });
+
+    test('a follow from an older id first delivers what was stored after it', async (t) => {
+      const store = await open(t);
+      await store.append(records('modt/app/ready', 5));
+      const ids = (await store.recent(5)).map((e) => e.id);
+      const followed = follow(t, store, ids[1]!);
+
+      assert.deepEqual(numbers(await followed.until(3)), [2, 3, 4]);
+      await store.append([recordOf('modt/app/ready', 5)]);
+      assert.deepEqual(numbers(await followed.until(4)), [2, 3, 4, 5]);
+    });
+
+    test('a follow from the first id of an empty store delivers the first appends', async (t) => {
+      const store = await open(t);
+      const followed = follow(t, store, FIRST_ID);
+      await sleep(100);
+
+      await store.append(records('modt/auth/success', 2));
+      assert.deepEqual(numbers(await followed.until(2)), [0, 1]);
+    });
+
+    test('a follow delivers thousands of records in order, each once', async (t) => {
+      const store = await open(t);
+      const followed = follow(t, store, FIRST_ID);
+      const appended = records('modt/app/ready', 3000);
+      for (let i = 0; i < appended.length; i += 250) await store.append(appended.slice(i, i + 250));
+
+      const entries = await followed.until(3000, 10_000);
+      assert.deepEqual(entries.map(withoutId), appended);
+      assert.equal(new Set(entries.map((e) => e.id)).size, 3000);
+      assert.deepEqual(followed.problems, []);
+    });
+
+    test('a stopped follow delivers nothing more', async (t) => {
+      const store = await open(t);
+      const followed = follow(t, store, FIRST_ID);
+      await store.append([recordOf('modt/app/ready', 0)]);
+      await followed.until(1);
+
+      await followed.stop();
+      await store.append([recordOf('modt/app/ready', 1)]);
+      await sleep(700);
+      assert.equal(followed.entries.length, 1);
+    });
   });
 }
 
@@ -162,4 +299,34 @@ historyStoreContract('RedisStreamStore', async (t) => {
   const store = new RedisStreamStore({ url: redis.url, stream: `modt:test:${randomUUID()}` });
   t.after(() => store.close());
   return store;
+});
+
+describe('a FileStore follow reads its file as it is written', () => {
+  const lineOf = (id: string, n: number) => `${JSON.stringify({ id, ...recordOf('modt/x', n) })}\n`;
+
+  test('a line still being written is delivered once its newline is there', async (t) => {
+    const path = join(tmp, randomUUID(), 'history.jsonl');
+    const store = new FileStore(path);
+    t.after(() => store.close());
+    const followed = follow(t, store, FIRST_ID);
+
+    const line = lineOf('1000-0', 0);
+    await appendFile(path, line.slice(0, 20));
+    await sleep(700);
+    assert.equal(followed.entries.length, 0);
+    await appendFile(path, line.slice(20));
+    assert.deepEqual(numbers(await followed.until(1)), [0]);
+  });
+
+  test('a file that was replaced is read again from its start', async (t) => {
+    const path = join(tmp, randomUUID(), 'history.jsonl');
+    const store = new FileStore(path);
+    t.after(() => store.close());
+    await appendFile(path, lineOf('1000-0', 0) + lineOf('1000-1', 1));
+    const followed = follow(t, store, FIRST_ID);
+    await followed.until(2);
+
+    await writeFile(path, lineOf('2000-0', 2));
+    assert.deepEqual(numbers(await followed.until(3)), [0, 1, 2]);
+  });
 });

@@ -3,7 +3,7 @@ import type { Logger } from './logger.ts';
 import { readRuntimeOptions } from './runtime-options.ts';
 import { readUnitSettings, type Env } from './settings.ts';
 import type { AnyUnit } from './unit.ts';
-import { UnitRunner, type Drop } from './unit-runner.ts';
+import { UnitRunner, type Drop, type Handled } from './unit-runner.ts';
 
 /** Starts a unit from the environment and logs what its runner reports. */
 export function startUnit(unit: AnyUnit, env: Env, log: Logger): UnitRunner {
@@ -16,11 +16,15 @@ export function startUnit(unit: AnyUnit, env: Env, log: Logger): UnitRunner {
   });
 
   runner.on('ready', ({ sessionPresent }: { sessionPresent: boolean }) => {
-    log.info({ clientId: runner.link.clientId, sessionPresent, store: store?.location }, 'unit ready');
+    const clientId = runner.link.clientId;
+    log.info({ client_id: clientId, sessionPresent, store: store?.location }, 'unit ready');
   });
-  runner.on('down', () => log.warn({ clientId: runner.link.clientId }, 'broker connection lost'));
+  runner.on('down', () => log.warn({ client_id: runner.link.clientId }, 'broker connection lost'));
   runner.on('problem', ({ code, reason }: { code: string; reason: string }) => {
     log.error({ code, reason, ready: false }, 'broker problem');
+  });
+  runner.on('handled', ({ topic, handlerMs, published, recorded }: Handled) => {
+    log.debug({ topic, handlerMs, published, recorded }, 'message handled');
   });
   runner.on('drop', ({ topic, code, reason }: Drop) => {
     log.warn({ topic, code, reason, dropped: runner.stats.dropped[code] }, 'message dropped');

@@ -27,6 +27,7 @@ import {
   type Drop,
   type HistoryEntry,
   type HistoryRecord,
+  type HistoryFollow,
   type HistoryStore,
   type UnitRunnerOptions,
 } from './index.ts';
@@ -108,6 +109,15 @@ class GatedStore implements HistoryStore {
 
   async recent(limit: number): Promise<HistoryEntry[]> {
     return this.records.slice(-limit).map((r, i) => ({ id: `0-${i}`, ...r }));
+  }
+
+  /** The runner only writes: what reads the history is not under test here. */
+  async older(): Promise<HistoryEntry[]> {
+    return [];
+  }
+
+  follow(): HistoryFollow {
+    return { stop: async () => undefined };
   }
 
   async close(): Promise<void> {

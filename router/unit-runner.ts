@@ -4,22 +4,15 @@ import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   ErrorCodes,
   decodePayload,
-  modtError,
   type ModtError,
 } from '../protocol/index.ts';
 import type { HistoryRecord, HistoryStore } from './history/index.ts';
+import { callHandler } from './call-handler.ts';
 import { DeadLetterBox, type DeadLetterLimits } from './dead-letters.ts';
 import { MqttLink } from './mqtt-link.ts';
-import { publishPacketBytes } from './output-size.ts';
-import { isValidTopicName, topicMatches } from './topic-filter.ts';
-import {
-  RAW,
-  type AnyUnit,
-  type Output,
-  type PublishOutput,
-  type Subscriptions,
-  type UnitContext,
-} from './unit.ts';
+import { prepareOutput } from './prepare-output.ts';
+import { topicMatches } from './topic-filter.ts';
+import { RAW, type AnyUnit, type Output, type Subscriptions, type UnitContext } from './unit.ts';
 
 export interface UnitRunnerOptions {
   mqttUrl: URL;
@@ -46,6 +39,25 @@ export interface Drop {
   reason: string;
 }
 
+/** A message the runner took from the broker (`received`), before any check. */
+export interface Received {
+  unit: string;
+  topic: string;
+}
+
+/** A message handled to the end (`handled`): the handler's time and what it led to. */
+export interface Handled {
+  unit: string;
+  topic: string;
+  /** How long the handler itself ran, in milliseconds. */
+  handlerMs: number;
+  published: number;
+  recorded: number;
+}
+
+/** What the outputs of one message came to. */
+type Performed = Pick<Handled, 'published' | 'recorded'>;
+
 export const DEFAULT_MAX_PACKET_BYTES = 256 * 1024;
 const STORE_RETRY_MAX_MS = 5000;
 const DEFAULT_STOP_TIMEOUT_MS = 5000;
@@ -56,8 +68,8 @@ const DEFAULT_STOP_TIMEOUT_MS = 5000;
  * so that a unit killed mid-message gets it again. Outputs go out on a second connection of
  * their own and are awaited until the broker has acknowledged them: on the receiving
  * connection mqtt.js reads nothing, that acknowledgement included, until the message in hand
- * is done. Emits `drop`, `store-error`, `ready`, `down` and `problem`; the process at the edge
- * decides what to log.
+ * is done. Emits `received`, `handled`, `drop`, `store-error`, `ready`, `down` and `problem`;
+ * the process at the edge decides what to log and count.
  */
 export class UnitRunner extends EventEmitter {
   readonly unit: AnyUnit;
@@ -150,6 +162,7 @@ export class UnitRunner extends EventEmitter {
 
   async #handle(topic: string, bytes: Buffer, redelivered: boolean): Promise<void> {
     this.stats.received += 1;
+    this.emit('received', { unit: this.unit.name, topic } satisfies Received);
     const entry = this.#entries.find((e) => topicMatches(e.filter, topic));
     if (entry === undefined) return;
 
@@ -161,41 +174,32 @@ export class UnitRunner extends EventEmitter {
       payload = decoded.value;
     }
 
-    const outputs = this.#callHandler(topic, payload, redelivered);
-    if (!Array.isArray(outputs)) return this.#refuse(topic, bytes, outputs);
-
-    await this.#perform(topic, outputs);
-    this.stats.handled += 1;
-  }
-
-  #callHandler(topic: string, payload: unknown, redelivered: boolean): Output[] | ModtError {
     const context: UnitContext = {
       unit: this.unit.name,
       now: new Date(this.#now()),
       settings: this.#options.settings,
       redelivered,
     };
-    let outputs: unknown;
-    try {
-      outputs = this.unit.handle(topic, payload as never, context);
-    } catch (err) {
-      return modtError(ErrorCodes.HANDLER_FAILED, `handler threw: ${(err as Error)?.message ?? err}`);
-    }
-    if (!Array.isArray(outputs) || !outputs.every(isOutput)) {
-      return modtError(ErrorCodes.OUTPUT_INVALID, 'handler returned something other than outputs[]');
-    }
-    return outputs;
+    const started = performance.now();
+    const outputs = callHandler(this.unit, topic, payload, context);
+    const handlerMs = performance.now() - started;
+    if (!Array.isArray(outputs)) return this.#refuse(topic, bytes, outputs);
+
+    const done = await this.#perform(topic, outputs);
+    this.stats.handled += 1;
+    this.emit('handled', { unit: this.unit.name, topic, handlerMs, ...done } satisfies Handled);
   }
 
-  async #perform(topic: string, outputs: Output[]): Promise<void> {
+  async #perform(topic: string, outputs: Output[]): Promise<Performed> {
     const publishes: Promise<void>[] = [];
     const records: HistoryRecord[] = [];
+    const maxPacketBytes = this.#options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
     for (const output of outputs) {
       if (output.kind === 'record') {
         records.push(output.record);
         continue;
       }
-      const prepared = this.#prepare(output);
+      const prepared = prepareOutput(this.unit, output, maxPacketBytes);
       if ('code' in prepared) {
         this.#drop(topic, prepared);
         continue;
@@ -206,31 +210,7 @@ export class UnitRunner extends EventEmitter {
     await Promise.all(publishes);
     this.stats.published += publishes.length;
     if (records.length > 0) await this.#store(records);
-  }
-
-  #prepare(output: PublishOutput): { body: Buffer } | ModtError {
-    const { topic } = output;
-    if (!isValidTopicName(topic) || !this.unit.publishes.some((f) => topicMatches(f, topic))) {
-      const message = `output to '${topic}', which the unit does not declare in publishes`;
-      return modtError(ErrorCodes.OUTPUT_UNDECLARED, message);
-    }
-
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(output.payload);
-    } catch (err) {
-      return modtError(ErrorCodes.OUTPUT_INVALID, `output payload is not JSON: ${(err as Error).message}`);
-    }
-    if (text === undefined) return modtError(ErrorCodes.OUTPUT_INVALID, 'output payload is not JSON');
-
-    const body = Buffer.from(text, 'utf8');
-    const limit = this.#options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
-    const size = publishPacketBytes(topic, body, output.qos);
-    if (size > limit) {
-      const message = `output to '${topic}' encodes to ${size} bytes, over the packet limit ${limit}`;
-      return modtError(ErrorCodes.OUTPUT_TOO_LARGE, message);
-    }
-    return { body };
+    return { published: publishes.length, recorded: records.length };
   }
 
   /** Retries until stored: the message stays unacknowledged, so nothing is lost meanwhile. */
@@ -271,12 +251,4 @@ export class UnitRunner extends EventEmitter {
     const drop: Drop = { unit: this.unit.name, topic, code: error.code, reason: error.message };
     this.emit('drop', drop);
   }
-}
-
-function isOutput(value: unknown): value is Output {
-  if (value === null || typeof value !== 'object') return false;
-  const output = value as Partial<Output>;
-  if (output.kind === 'record') return typeof output.record === 'object' && output.record !== null;
-  if (output.kind !== 'publish') return false;
-  return typeof output.topic === 'string' && [0, 1, 2].includes(output.qos as number);
 }

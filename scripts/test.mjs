@@ -46,4 +46,4 @@ bringPrerequisites();
 run('npx', ['tsc', '--noEmit']);
 run('node', ['build.mjs']);
 const only = process.argv.slice(2);
-run('node', ['--import', 'tsx', '--test', '--test-timeout=120000', ...(only.length ? only : testFiles(root))]);
+run('node', ['--import', 'tsx', '--test', '--test-timeout=300000', ...(only.length ? only : testFiles(root))]);

@@ -1,6 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ModtFailure } from '../protocol/index.ts';
-import { createLogger, loadUnits, readPort, startUnit, type UnitRunner } from '../router/index.ts';
+import {
+  MetricsRegistry,
+  createLogger,
+  functionsFolder,
+  openHistoryStore,
+  readPort,
+  type HistoryStore,
+  type Logger,
+} from '../router/index.ts';
 import {
   UserStore,
   hashPassword,
@@ -9,24 +18,38 @@ import {
   type Gateway,
 } from '../gateway/index.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
+import { UnitSet } from './unit-set.ts';
 
-const FUNCTIONS = fileURLToPath(new URL('../functions/', import.meta.url));
 export const DEMO_USER = { username: 'demo', password: 'demo', role: 'user' } as const;
+/** Who may watch the conversation at `/monitor`; the password is made at each start. */
+export const ADMIN_USER = { username: 'admin', role: 'admin' } as const;
+
+/** What `npm run dev` changes of `npm start`. */
+export interface StackMode {
+  /** The logger of each part: JSON lines on standard output unless given. */
+  logger?: (name: string) => Logger;
+  /** Told once everything runs: `npm run dev` starts watching the units' folder here. */
+  started?: (units: UnitSet, folder: string) => void;
+}
 
 /**
  * `npm start`: the whole stack in one process. An embedded broker unless `MODT_MQTT_URL`
- * names one, the gateway, and every unit in `functions/`, each on its own MQTT connection.
+ * names one, the gateway, and every unit in `functions/` (or `MODT_FUNCTIONS_DIR`), each on
+ * its own MQTT connection. The gateway's `/metrics` counts for the embedded units too.
  */
-async function main(): Promise<void> {
-  const log = createLogger('stack');
+export async function runStack(mode: StackMode = {}): Promise<void> {
+  const logger = mode.logger ?? ((name: string) => createLogger(name));
+  const log = logger('stack');
   let broker: EmbeddedBroker | undefined;
   let gateway: Gateway | undefined;
-  const runners: UnitRunner[] = [];
+  let units: UnitSet | undefined;
+  let historyStore: HistoryStore | undefined;
 
   const stop = async (signal: string) => {
     log.info({ signal }, 'stack stopping');
-    await Promise.allSettled(runners.map((r) => r.stop()));
+    await units?.stopAll();
     await gateway?.stop();
+    await historyStore?.close();
     await broker?.close();
     process.exit(0);
   };
@@ -39,30 +62,41 @@ async function main(): Promise<void> {
       log.info({ url: broker.url }, 'embedded broker listening');
     }
 
+    const adminPassword = randomBytes(12).toString('base64url');
     const users = env.MODT_USERS_FILE
       ? await UserStore.load(env.MODT_USERS_FILE)
-      : new UserStore([{ ...DEMO_USER, password: await hashPassword(DEMO_USER.password) }]);
-    const options = readGatewayOptions(env, users);
+      : new UserStore([
+        { ...DEMO_USER, password: await hashPassword(DEMO_USER.password) },
+        { ...ADMIN_USER, password: await hashPassword(adminPassword) },
+      ]);
+    const metrics = new MetricsRegistry();
+    historyStore = openHistoryStore(env);
+    const options = { ...readGatewayOptions(env, users), metrics, history: historyStore };
     env.MODT_PUBLIC_URL = options.publicUrl.href;
 
-    for (const unit of await loadUnits(FUNCTIONS)) {
-      runners.push(startUnit(unit, env, createLogger(unit.name)));
-    }
-    gateway = await startGateway(options, createLogger('gateway'));
+    const folder = functionsFolder(env);
+    units = new UnitSet({ env, metrics, logger });
+    await units.startAll(folder);
+    gateway = await startGateway(options, logger('gateway'));
+    mode.started?.(units, folder);
 
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
     const account = env.MODT_USERS_FILE ? `users from ${env.MODT_USERS_FILE}` : 'demo / demo';
     const history = env.MODT_REDIS_URL ? 'Redis' : env.MODT_HISTORY_FILE || '.modt/history.jsonl';
+    const monitor = new URL('/monitor', options.publicUrl).href;
+    const admin = env.MODT_USERS_FILE ? 'an admin of that file' : `admin / ${adminPassword}`;
     console.log(`\nMoDT is up: open ${options.publicUrl.href} and sign in as ${account}.`);
+    console.log(`Watch the conversation at ${monitor}, signed in as ${admin}.`);
     console.log(`History: ${history} (npm run modt -- history). Stop with Ctrl-C.\n`);
   } catch (err) {
     const code = err instanceof ModtFailure ? err.code : undefined;
     log.fatal({ code, reason: (err as Error).message }, 'stack cannot start');
-    await Promise.allSettled(runners.map((r) => r.stop()));
+    await units?.stopAll();
+    await historyStore?.close();
     await broker?.close();
     process.exit(1);
   }
 }
 
-void main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) void runStack();

@@ -1,15 +1,20 @@
 import { mkdirSync } from 'node:fs';
-import { appendFile, open } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { FileFollower } from './file-follower.ts';
+import { entryOfLine, idOfLine, linesBackward, sizeOf } from './file-lines.ts';
 import type { HistoryEntry, HistoryRecord } from './record.ts';
-import { recordFromFields, type HistoryStore } from './store.ts';
-
-/** How much of the file's end `recent` reads; records are small, this holds thousands. */
-const TAIL_BYTES = 4 * 1024 * 1024;
+import {
+  compareIds,
+  type HistoryFollow,
+  type HistoryListener,
+  type HistoryStore,
+} from './store.ts';
 
 /**
  * The embedded history for the one-command default: JSON lines appended to one file, the id
- * of each the time it was stored with a sequence number, like a Redis Stream id.
+ * of each the time it was stored with a sequence number, like a Redis Stream id. Reads go
+ * backwards from the end, so the newest records cost the same however long the file is.
  */
 export class FileStore implements HistoryStore {
   readonly location: string;
@@ -17,6 +22,7 @@ export class FileStore implements HistoryStore {
   #lastMs = 0;
   #seq = 0;
   #writing: Promise<void> = Promise.resolve();
+  #followers = new Set<HistoryFollow>();
 
   constructor(path: string) {
     this.#path = path;
@@ -33,26 +39,48 @@ export class FileStore implements HistoryStore {
     return write;
   }
 
-  async recent(limit: number): Promise<HistoryEntry[]> {
-    await this.#writing;
-    if (limit < 1) return [];
-    let text: string;
-    try {
-      text = await readTail(this.#path, TAIL_BYTES);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    const entries: HistoryEntry[] = [];
-    for (const line of text.split('\n').slice(-(limit + 1))) {
-      const entry = parseLine(line);
-      if (entry) entries.push(entry);
-    }
-    return entries.slice(-limit);
+  recent(limit: number): Promise<HistoryEntry[]> {
+    return this.#newestFirst(limit, () => true);
+  }
+
+  // TODO(perf): each page back reads the file from its end to `beforeId` again; deep pages
+  // of a long file would want an index of line offsets by id.
+  older(beforeId: string, limit: number): Promise<HistoryEntry[]> {
+    return this.#newestFirst(limit, (id) => compareIds(id, beforeId) < 0);
+  }
+
+  follow(afterId: string, listener: HistoryListener): HistoryFollow {
+    const follower = new FileFollower(this.#path, afterId, listener);
+    this.#followers.add(follower);
+    return {
+      stop: async () => {
+        this.#followers.delete(follower);
+        await follower.stop();
+      },
+    };
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.#followers].map((follower) => follower.stop()));
+    this.#followers.clear();
     await this.#writing;
+  }
+
+  /** Up to `limit` entries whose id is `wanted`, read from the end; returned newest last. */
+  async #newestFirst(limit: number, wanted: (id: string) => boolean) {
+    await this.#writing;
+    const entries: HistoryEntry[] = [];
+    if (limit < 1) return entries;
+    for await (const line of linesBackward(this.#path, await sizeOf(this.#path))) {
+      // The id leads each line this store writes: a line not wanted is skipped unparsed.
+      const id = idOfLine(line);
+      if (id !== undefined && !wanted(id)) continue;
+      const entry = entryOfLine(line);
+      if (entry === null || !wanted(entry.id)) continue;
+      entries.push(entry);
+      if (entries.length >= limit) break;
+    }
+    return entries.reverse();
   }
 
   #nextId(): string {
@@ -64,32 +92,5 @@ export class FileStore implements HistoryStore {
       this.#seq += 1;
     }
     return `${this.#lastMs}-${this.#seq}`;
-  }
-}
-
-async function readTail(path: string, maxBytes: number): Promise<string> {
-  const file = await open(path, 'r');
-  try {
-    const { size } = await file.stat();
-    const length = Math.min(size, maxBytes);
-    const buffer = Buffer.alloc(length);
-    await file.read(buffer, 0, length, size - length);
-    const text = buffer.toString('utf8');
-    // A read that starts inside a line drops that partial line.
-    return length < size ? text.slice(text.indexOf('\n') + 1) : text;
-  } finally {
-    await file.close();
-  }
-}
-
-function parseLine(line: string): HistoryEntry | null {
-  if (line.trim() === '') return null;
-  try {
-    const value = JSON.parse(line) as Record<string, unknown>;
-    const fields: Record<string, string> = {};
-    for (const [key, item] of Object.entries(value)) fields[key] = String(item);
-    return recordFromFields(fields.id ?? '', fields);
-  } catch {
-    return null;
   }
 }

@@ -4,7 +4,8 @@ import { RedisStreamStore } from './redis-stream-store.ts';
 import type { HistoryStore } from './store.ts';
 
 export type { HistoryEntry, HistoryRecord } from './record.ts';
-export type { HistoryStore } from './store.ts';
+export type { HistoryFollow, HistoryListener, HistoryStore } from './store.ts';
+export { FIRST_ID, compareIds, isHistoryId } from './store.ts';
 export { FileStore } from './file-store.ts';
 export { RedisStreamStore, DEFAULT_STREAM } from './redis-stream-store.ts';
 

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import type { HistoryEntry, HistoryRecord } from './record.ts';
-import { recordFromFields, type HistoryStore } from './store.ts';
+import { RedisStreamFollower } from './redis-stream-follower.ts';
+import { entriesOfRows } from './redis-stream-rows.ts';
+import type { HistoryFollow, HistoryListener, HistoryStore } from './store.ts';
 
 export interface RedisStreamStoreOptions {
   url: string;
@@ -18,6 +20,7 @@ export class RedisStreamStore implements HistoryStore {
   #redis: Redis;
   #stream: string;
   #maxLength: number;
+  #followers = new Set<HistoryFollow>();
 
   constructor(options: RedisStreamStoreOptions) {
     this.#stream = options.stream ?? DEFAULT_STREAM;
@@ -56,17 +59,31 @@ export class RedisStreamStore implements HistoryStore {
     // XREVRANGE with COUNT 0 answers nil, not an empty list.
     if (limit < 1) return [];
     const rows = await this.#redis.xrevrange(this.#stream, '+', '-', 'COUNT', limit);
-    const entries: HistoryEntry[] = [];
-    for (const [id, flat] of rows.reverse()) {
-      const fields: Record<string, string> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-      const entry = recordFromFields(id, fields);
-      if (entry) entries.push(entry);
-    }
-    return entries;
+    return entriesOfRows(rows.reverse());
+  }
+
+  async older(beforeId: string, limit: number): Promise<HistoryEntry[]> {
+    if (limit < 1) return [];
+    // `(` makes the range exclusive (Redis 6.2 and later).
+    const rows = await this.#redis.xrevrange(this.#stream, `(${beforeId}`, '-', 'COUNT', limit);
+    return entriesOfRows(rows.reverse());
+  }
+
+  follow(afterId: string, listener: HistoryListener): HistoryFollow {
+    const connection = this.#redis.duplicate();
+    const follower = new RedisStreamFollower(connection, this.#stream, afterId, listener);
+    this.#followers.add(follower);
+    return {
+      stop: async () => {
+        this.#followers.delete(follower);
+        await follower.stop();
+      },
+    };
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.#followers].map((follower) => follower.stop()));
+    this.#followers.clear();
     if (this.#redis.status === 'wait' || this.#redis.status === 'end') {
       this.#redis.disconnect();
       return;

@@ -18,5 +18,7 @@ export * from './chromium.ts';
 export * from './gateway.ts';
 export * from './stack-process.ts';
 export { allRecords, recordsUntil } from './records.ts';
+export { runModt, startModt, type ModtProcess, type ModtResult } from './modt-process.ts';
 export { seededRandom, fuzzInputs } from './fuzz.ts';
 export { gatewayScene, type GatewayScene } from './gateway-scene.ts';
+export * from './history-fixtures.ts';

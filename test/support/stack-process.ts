@@ -11,11 +11,16 @@ export interface StackProcess {
 }
 
 /**
- * Runs what `npm start` runs, in its own process, and resolves once it printed that it is
- * up; rejects with everything it printed if it exits or stays silent.
+ * Runs what `npm start` runs (or `npm run dev`, with `stack/dev.ts`), in its own process,
+ * and resolves once it printed that it is up; rejects with everything it printed if it exits
+ * or stays silent.
  */
-export function startStack(env: Record<string, string>, timeoutMs = 20_000): Promise<StackProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'stack/start.ts'], {
+export function startStack(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+  script = 'stack/start.ts',
+): Promise<StackProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ErrorCodes } from '../../protocol/index.ts';
+import type { HistoryEntry } from '../../router/index.ts';
+import { jsonRecord, loginRecords, withIds } from '../../test/support/index.ts';
+import { historyEventKit } from './history-events.ts';
+
+const { compareIds, eventOf, topicMatches } = historyEventKit();
+const SESSION = '6f1c2a4e-3b5d-4c7e-9f80-1a2b3c4d5e6f';
+const AT = Date.UTC(2026, 11, 3, 10, 0, 0);
+
+const entryOf = (topic: string, payload: unknown): HistoryEntry =>
+  withIds([jsonRecord(topic, payload, AT)])[0]!;
+
+describe('a history record read as an event', () => {
+  const [login, ready, pushed] = withIds(
+    loginRecords({ sessionId: SESSION, userId: 'alice', readyAfterMs: 5, pushedAfterMs: 7 }),
+  );
+  const display = { session_id: SESSION, app_name: 'dummy-app', title: 'Welcome', items: [] };
+
+  const kinds: [name: string, entry: HistoryEntry, expected: object][] = [
+    ['a login', login!, { kind: 'login', userId: 'alice', role: 'user', text: 'alice (user)' }],
+    ['a display', entryOf('modt/app/display', display), { kind: 'display', appName: 'dummy-app' }],
+    ['a ready', ready!, { kind: 'ready', appName: 'dummy-app', sessionId: SESSION }],
+    ['a push', pushed!, { kind: 'pushed', latencyMs: 7, sessionId: SESSION }],
+    ['a message of another topic', entryOf('modt/chat/said', { hi: 1 }), { kind: 'other' }],
+    ['a ready without redirect_url', entryOf('modt/app/ready', { session_id: SESSION }), {
+      kind: 'other',
+    }],
+  ];
+  for (const [name, entry, expected] of kinds) {
+    test(`${name} is a ${(expected as { kind: string }).kind} event`, () => {
+      const event = eventOf(entry);
+      for (const [key, value] of Object.entries(expected)) {
+        assert.equal(event[key as keyof typeof event], value, key);
+      }
+      assert.equal(event.id, entry.id);
+      assert.equal(event.at, Date.parse(entry.received_at));
+    });
+  }
+
+  test('a record that is not JSON is an other event with its decoding error', () => {
+    const entry: HistoryEntry = {
+      id: '1-0',
+      received_at: new Date(AT).toISOString(),
+      topic: 'modt/app/ready',
+      payload: "{'session_id':1}",
+      encoding: 'utf8',
+      json: false,
+      error: ErrorCodes.PAYLOAD_NOT_JSON,
+    };
+    const event = eventOf(entry);
+    assert.equal(event.kind, 'other');
+    assert.equal(event.code, ErrorCodes.PAYLOAD_NOT_JSON);
+    assert.equal(event.text, "{'session_id':1}");
+  });
+
+  test('a dead letter is a drop with its reason, tied to the login its excerpt names', () => {
+    const letter = {
+      unit: 'gateway',
+      topic: 'modt/app/ready',
+      code: ErrorCodes.REDIRECT_NOT_ALLOWED,
+      reason: 'redirect_url https://evil.example/ is not same-origin',
+      excerpt: `{"session_id":"${SESSION}","redirect_url":"https://evil.example/"}`,
+      excerpt_encoding: 'utf8',
+      bytes: 80,
+      timestamp: new Date(AT).toISOString(),
+    };
+    const event = eventOf(entryOf('modt/dead/gateway', letter));
+    assert.equal(event.kind, 'drop');
+    assert.equal(event.sessionId, SESSION);
+    assert.equal(event.unit, 'gateway');
+    assert.equal(event.code, ErrorCodes.REDIRECT_NOT_ALLOWED);
+    assert.match(event.text, /gateway dropped modt\/app\/ready: MODT_ERR_REDIRECT_NOT_ALLOWED/);
+  });
+
+  test('a long payload is cut in the table text', () => {
+    const event = eventOf(entryOf('modt/chat/said', { text: 'x'.repeat(1000) }));
+    assert.ok(event.text.length <= 161, `${event.text.length} characters`);
+  });
+});
+
+describe('the topic filter', () => {
+  const cases: [filter: string, topic: string, matches: boolean][] = [
+    ['', 'modt/app/ready', true],
+    ['ready', 'modt/app/ready', true],
+    ['ready', 'modt/auth/success', false],
+    ['modt/dead/+', 'modt/dead/gateway', true],
+    ['modt/dead/+', 'modt/dead', false],
+    ['modt/dead/+', 'modt/dead/gateway/x', false],
+    ['modt/#', 'modt/app/ready', true],
+    ['modt/app/#', 'modt/auth/success', false],
+    ['+/app/ready', 'modt/app/ready', true],
+  ];
+  for (const [filter, topic, matches] of cases) {
+    test(`'${filter}' ${matches ? 'passes' : 'holds back'} ${topic}`, () => {
+      assert.equal(topicMatches(filter, topic), matches);
+    });
+  }
+});
+
+describe('store ids', () => {
+  const cases: [a: string, b: string, sign: number][] = [
+    ['1000-0', '1000-1', -1],
+    ['999-5', '1000-0', -1],
+    ['1000-10', '1000-9', 1],
+    ['1000-2', '1000-2', 0],
+  ];
+  for (const [a, b, sign] of cases) {
+    test(`${a} compares to ${b} as ${sign}`, () => {
+      assert.equal(Math.sign(compareIds(a, b)), sign);
+    });
+  }
+});

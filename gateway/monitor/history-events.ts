@@ -1,0 +1,138 @@
+import type { HistoryEntry } from '../../router/index.ts';
+
+/** What a message of the conversation was, as the monitor page tells it. */
+export type EventKind = 'login' | 'display' | 'ready' | 'pushed' | 'drop' | 'other';
+
+/** One history record, read once: what it says about which login. */
+export interface HistoryEvent {
+  id: string;
+  /** When the monitor received it, in ms since the epoch; NaN when the record has no time. */
+  at: number;
+  topic: string;
+  kind: EventKind;
+  sessionId?: string;
+  /** `login` only: who signed in, and as what. */
+  userId?: string;
+  role?: string;
+  appName?: string;
+  /** `ready` and `pushed`: the redirect_url. */
+  url?: string;
+  /** `pushed`: from the login to the push, on the gateway's clock. */
+  latencyMs?: number;
+  /** `drop`: the refusal's code; `other`: the record's own decoding error, if any. */
+  code?: string;
+  reason?: string;
+  /** `drop`: the unit that refused, and the topic of what it refused. */
+  unit?: string;
+  droppedTopic?: string;
+  /** One line for the table. */
+  text: string;
+}
+
+/**
+ * Reading history records into events. Runs in Node (tested) and in the browser: the page
+ * script embeds this function's source, so it uses nothing from outside its own body.
+ */
+export function historyEventKit() {
+  const EXCERPT_CHARS = 160;
+  const SESSION_IN_EXCERPT = /"session_id"\s*:\s*"([0-9a-fA-F-]{36})"/;
+
+  const str = (value: unknown): string | undefined =>
+    typeof value === 'string' && value !== '' ? value : undefined;
+
+  /** Orders store ids, `<ms>-<seq>`, as that pair of numbers. */
+  function compareIds(a: string, b: string): number {
+    const [msA = 0, seqA = 0] = a.split('-').map(Number);
+    const [msB = 0, seqB = 0] = b.split('-').map(Number);
+    return msA - msB || seqA - seqB;
+  }
+
+  /**
+   * Whether a topic passes the page's topic filter: an MQTT filter when it holds `+` or `#`
+   * (MQTT 3.1.1 §4.7), else any topic that contains the text.
+   */
+  function topicMatches(filter: string, topic: string): boolean {
+    if (filter === '') return true;
+    if (!filter.includes('+') && !filter.includes('#')) return topic.includes(filter);
+    const levels = filter.split('/');
+    const names = topic.split('/');
+    for (let i = 0; i < levels.length; i++) {
+      if (levels[i] === '#') return true;
+      if (i >= names.length) return false;
+      if (levels[i] !== '+' && levels[i] !== names[i]) return false;
+    }
+    return levels.length === names.length;
+  }
+
+  function excerptOf(entry: HistoryEntry): string {
+    const text = entry.encoding === 'base64' ? `base64 ${entry.payload}` : entry.payload;
+    return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
+  }
+
+  function payloadOf(entry: HistoryEntry): Record<string, unknown> | undefined {
+    if (!entry.json || entry.encoding !== 'utf8') return undefined;
+    try {
+      const value: unknown = JSON.parse(entry.payload);
+      const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+      return isObject ? (value as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The event of one record; a record it cannot read as its topic's message is `other`. */
+  function eventOf(entry: HistoryEntry): HistoryEvent {
+    const base = { id: entry.id, at: Date.parse(entry.received_at), topic: entry.topic };
+    const other: HistoryEvent = { ...base, kind: 'other', text: excerptOf(entry) };
+    if (entry.error) Object.assign(other, { code: entry.error });
+    const p = payloadOf(entry);
+    if (p === undefined) return other;
+
+    const sessionId = str(p.session_id);
+    const appName = str(p.app_name);
+    if (entry.topic === 'modt/auth/success') {
+      const userId = str(p.user_id);
+      const role = str(p.role) ?? '?';
+      if (!sessionId || !userId) return other;
+      return { ...base, kind: 'login', sessionId, userId, role, text: `${userId} (${role})` };
+    }
+    if (entry.topic === 'modt/app/display') {
+      if (!sessionId || !appName) return other;
+      const text = `${appName} shows “${str(p.title) ?? ''}”`;
+      return { ...base, kind: 'display', sessionId, appName, text };
+    }
+    if (entry.topic === 'modt/app/ready') {
+      const url = str(p.redirect_url);
+      if (!sessionId || !appName || !url) return other;
+      return { ...base, kind: 'ready', sessionId, appName, url, text: `${appName} → ${url}` };
+    }
+    if (entry.topic === 'modt/gateway/pushed') {
+      const latencyMs = typeof p.latency_ms === 'number' ? p.latency_ms : undefined;
+      if (!sessionId || !appName || latencyMs === undefined) return other;
+      const text = `redirect to ${appName}, ${latencyMs} ms after the login`;
+      const url = str(p.redirect_url);
+      return { ...base, kind: 'pushed', sessionId, appName, url, latencyMs, text };
+    }
+    if (entry.topic.startsWith('modt/dead/')) return dropOf(base, p) ?? other;
+    return other;
+  }
+
+  /** A dead letter (protocol `DeadLetter`), tied to a login when its excerpt names one. */
+  function dropOf(base: Pick<HistoryEvent, 'id' | 'at' | 'topic'>, p: Record<string, unknown>) {
+    const unit = str(p.unit) ?? base.topic.slice('modt/dead/'.length);
+    const droppedTopic = str(p.topic);
+    const code = str(p.code);
+    if (!droppedTopic || !code) return undefined;
+    const reason = str(p.reason) ?? '';
+    const excerpt = p.excerpt_encoding === 'utf8' ? str(p.excerpt) ?? '' : '';
+    const sessionId = SESSION_IN_EXCERPT.exec(excerpt)?.[1];
+    const text = `${unit} dropped ${droppedTopic}: ${code} ${reason}`.trim();
+    const event: HistoryEvent = { ...base, kind: 'drop', unit, droppedTopic, code, reason, text };
+    if (sessionId) event.sessionId = sessionId;
+    return event;
+  }
+
+  return { compareIds, topicMatches, eventOf };
+}
+
+export type HistoryEventKit = ReturnType<typeof historyEventKit>;

@@ -1,0 +1,128 @@
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import {
+  importUnit,
+  observeRunner,
+  startUnit,
+  unitFiles,
+  type AnyUnit,
+  type Env,
+  type Logger,
+  type MetricsRegistry,
+  type UnitRunner,
+} from '../router/index.ts';
+
+export interface UnitSetOptions {
+  /** The stack's environment, the broker's URL in it. */
+  env: Env;
+  /** Where every runner counts. */
+  metrics: MetricsRegistry;
+  /** The logger of one unit. */
+  logger: (unit: string) => Logger;
+  /** How long a restarted unit may take to connect before it is reported anyway. */
+  readyTimeoutMs?: number;
+}
+
+interface Running {
+  unit: AnyUnit;
+  runner: UnitRunner;
+  retire: () => void;
+}
+
+/** What a reload did, for the `reloaded`, `added` and `removed` events. */
+export interface UnitChange {
+  file: string;
+  unit: string;
+  ready: boolean;
+}
+
+/** Why a reload left things as they were (`reload-failed`). */
+export interface ReloadFailure {
+  file: string;
+  reason: string;
+}
+
+const READY_TIMEOUT_MS = 10_000;
+
+/**
+ * The units of one folder, each on a runner of its own: started together, then one file at
+ * a time reloaded, added or removed while the others keep their connections. A file that
+ * does not import, or whose unit name another file has, leaves the running unit as it was.
+ * Emits `reloaded`, `added`, `removed` and `reload-failed`.
+ */
+export class UnitSet extends EventEmitter {
+  #options: UnitSetOptions;
+  #running = new Map<string, Running>();
+  #version = 0;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: UnitSetOptions) {
+    super();
+    this.#options = options;
+  }
+
+  /** Starts every unit of a folder; rejects if one does not import. */
+  async startAll(folder: string): Promise<void> {
+    for (const file of unitFiles(folder)) this.#start(file, await importUnit(file));
+  }
+
+  /** Reads a unit file again and restarts its unit; changes are taken one at a time. */
+  reload(file: string): Promise<void> {
+    const next = this.#queue.then(() => this.#reload(file));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async stopAll(): Promise<void> {
+    await this.#queue;
+    const running = [...this.#running.values()];
+    this.#running.clear();
+    await Promise.allSettled(running.map((r) => this.#stop(r)));
+  }
+
+  async #reload(file: string): Promise<void> {
+    const old = this.#running.get(file);
+    if (!existsSync(file)) {
+      if (old === undefined) return;
+      this.#running.delete(file);
+      await this.#stop(old);
+      this.emit('removed', { file, unit: old.unit.name, ready: false } satisfies UnitChange);
+      return;
+    }
+
+    let unit: AnyUnit;
+    try {
+      unit = await importUnit(file, ++this.#version);
+    } catch (err) {
+      return this.#failed(file, (err as Error).message);
+    }
+    const owner = [...this.#running].find(([f, r]) => f !== file && r.unit.name === unit.name);
+    if (owner !== undefined) {
+      return this.#failed(file, `unit name '${unit.name}' is taken by ${basename(owner[0])}`);
+    }
+
+    if (old !== undefined) await this.#stop(old);
+    const runner = this.#start(file, unit);
+    const timeoutMs = this.#options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    const ready = await runner.waitReady(timeoutMs).then(() => true, () => false);
+    const change: UnitChange = { file, unit: unit.name, ready };
+    this.emit(old === undefined ? 'added' : 'reloaded', change);
+  }
+
+  #start(file: string, unit: AnyUnit): UnitRunner {
+    const { env, metrics, logger } = this.#options;
+    const runner = startUnit(unit, env, logger(unit.name));
+    this.#running.set(file, { unit, runner, retire: observeRunner(metrics, runner) });
+    return runner;
+  }
+
+  async #stop({ runner, retire }: Running): Promise<void> {
+    await runner.stop();
+    retire();
+  }
+
+  #failed(file: string, reason: string): void {
+    this.emit('reload-failed', { file, reason } satisfies ReloadFailure);
+  }
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { runModt as modt } from './support/index.ts';
+
+// Each test starts modt in a process of its own: a few at once keep the file within its time.
+const CONCURRENCY = { concurrency: 4 };
+
+test('modt replay with a MODT_FUNCTIONS_DIR that is no folder exits 1 naming it', async () => {
+  const env = { MODT_FUNCTIONS_DIR: '/nowhere/at/all' };
+  const result = await modt(['replay', '--unit', 'x'], { env });
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /MODT_ERR_SETTING_INVALID: MODT_FUNCTIONS_DIR: expected a folder/);
+});
+
+const COMMANDS = ['new', 'tail', 'history', 'replay', 'users', 'asyncapi', 'deploy', 'secrets'];
+
+describe('modt --help', CONCURRENCY, () => {
+  for (const command of COMMANDS) {
+    test(`modt ${command} --help prints its usage and exits 0`, async () => {
+      const result = await modt([command, '--help']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`^modt ${command}`));
+    });
+  }
+
+  test('modt --help lists every command', async () => {
+    const result = await modt(['--help']);
+    assert.equal(result.code, 0);
+    for (const command of COMMANDS) assert.match(result.stdout, new RegExp(`^  ${command} `, 'm'));
+  });
+});
+
+const misuse: { args: string[]; message: RegExp }[] = [
+  { args: [], message: /history/ },
+  { args: ['frobnicate'], message: /unknown command 'frobnicate'/ },
+  { args: ['history', '--limit', 'ten'], message: /--limit: expected a positive integer/ },
+  { args: ['history', '--since', 'yesterday'], message: /--since: expected an ISO 8601 time/ },
+  { args: ['history', '--until', '2026-13-45'], message: /--until: expected an ISO 8601 time/ },
+  { args: ['history', '--topic', 'modt/#/x'], message: /--topic: expected an MQTT topic filter/ },
+  { args: ['history', '--frobnicate'], message: /history: Unknown option '--frobnicate'/ },
+  { args: ['replay'], message: /replay: expected --unit NAME/ },
+  { args: ['replay', '--unit', 'nope'], message: /no unit named 'nope'; there are dummy-app/ },
+  { args: ['tail', 'modt/+x'], message: /tail: expected an MQTT topic filter/ },
+  { args: ['tail', '--count', '0'], message: /--count: expected a positive integer, got '0'/ },
+  { args: ['users', 'add'], message: /expected a username/ },
+  { args: ['users', 'remove'], message: /users remove: expected a username/ },
+  { args: ['users', 'remove-all'], message: /expected add, remove or list/ },
+  { args: ['new'], message: /new: expected a unit name/ },
+  { args: ['new', 'Hello_App'], message: /expected a lowercase kebab-case name/ },
+  { args: ['new', 'gateway'], message: /'gateway' names a part of the deployment/ },
+  { args: ['secrets'], message: /secrets: expected --dir DIR/ },
+];
+describe('a bad argument', CONCURRENCY, () => {
+  for (const { args, message } of misuse) {
+    test(`modt ${args.join(' ') || '(nothing)'} exits 2 with a clear message`, async () => {
+      const result = await modt(args);
+      assert.equal(result.code, 2);
+      assert.match(result.stdout + result.stderr, message);
+    });
+  }
+});
