@@ -78,6 +78,9 @@ const SWEEP_EVERY_MS = 60_000;
 /** Login windows remembered at most, per client address and per username. */
 const MAX_THROTTLE_KEYS = 10_000;
 
+/** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT: no SO_REUSEPORT. */
+const LISTEN_EXCLUSIVE_PORT = 1;
+
 /**
  * The identify unit: serves the login page, checks credentials, owns every browser session
  * and its WebSockets, publishes `modt/auth/success`, and pushes the redirect of the first
@@ -190,8 +193,17 @@ export class Gateway extends EventEmitter {
   /** Listens; rejects with MODT_ERR_PORT_IN_USE when the port is taken. */
   listen(): Promise<void> {
     const { host, port } = this.#options;
+    // uWebSockets.js listens with SO_REUSEPORT unless told otherwise: a second gateway on the
+    // same port would then start without a word and take half the connections, whose
+    // sessions live in the other process.
+    const listen = this.#app.listen as unknown as (
+      host: string,
+      port: number,
+      options: number,
+      cb: (socket: us_listen_socket | false) => void,
+    ) => void;
     return new Promise((resolve, reject) => {
-      this.#app.listen(host, port, (socket) => {
+      listen.call(this.#app, host, port, LISTEN_EXCLUSIVE_PORT, (socket) => {
         if (!socket) {
           const message = `port ${port} on ${host} is taken or not ours: set PORT to a free port`;
           reject(new ModtFailure(ErrorCodes.PORT_IN_USE, message));

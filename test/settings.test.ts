@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { ErrorCodes } from '../protocol/index.ts';
 import { readRuntimeOptions } from '../router/index.ts';
 import { readGatewayOptions } from '../gateway/index.ts';
-import { freePort, startStack, testUsers } from './support/index.ts';
+import { freePort, startMosquitto, startStack, startTestGateway, testUsers } from './support/index.ts';
 
 const badSettings: { env: Record<string, string>; names: string }[] = [
   { env: { PORT: 'eighty' }, names: 'PORT' },
@@ -58,4 +58,15 @@ test('npm start on a taken port stops with one line that says what to set', asyn
     startStack({ MODT_BROKER_PORT: String(await freePort()), PORT: String(taken), MODT_HOST: '127.0.0.1' }),
     /port \d+ on 127\.0\.0\.1 is taken or not ours: set PORT/,
   );
+});
+
+test('a second gateway on the port of a running one stops with MODT_ERR_PORT_IN_USE', async (t) => {
+  const broker = await startMosquitto();
+  t.after(() => broker.stop());
+  const first = await startTestGateway(broker.url);
+  t.after(() => first.stop());
+  await assert.rejects(startTestGateway(broker.url, { port: first.port }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, ErrorCodes.PORT_IN_USE);
+    return true;
+  });
 });

@@ -37,7 +37,12 @@ export async function startTestGateway(mqttUrl: string, overrides: Partial<Gatew
     publishTimeoutMs: 5000,
     ...overrides,
   });
-  await gateway.listen();
-  await gateway.waitBus(10_000);
+  try {
+    await gateway.listen();
+    await gateway.waitBus(10_000);
+  } catch (err) {
+    await gateway.stop();
+    throw err;
+  }
   return gateway;
 }
