@@ -77,7 +77,12 @@ export class RedirectDispatcher<Socket> {
     return { held: false, push: pushOf(session, pending, sockets, now) };
   }
 
-  /** Keeps an app's page for the login it names. */
+  /**
+   * Keeps an app's page for the login it names.
+   * TODO(security): `app_name` is the sender's own word: any account that may write
+   * modt/app/display can replace another app's page. Per-app display topics
+   * (modt/app/display/<app>, one ACL grant each, checked against `app_name`) would close it.
+   */
   onDisplay(display: AppDisplay, now: number): ModtError | null {
     const login = this.#registry.byLogin(display.session_id, now)?.login;
     if (login === undefined) return unknownSession(display.session_id);
