@@ -1,0 +1,124 @@
+import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { UWS_BINARY } from '../../gateway/index.ts';
+import { ROOT } from './child.ts';
+
+/** Where the bench builds its own copy: `dist/` may be rebuilt under it by a test run. */
+export const BENCH_BUILD = join(ROOT, 'node_modules', '.cache', 'modt-bench');
+
+export interface Bundle {
+  name: string;
+  file: string;
+  bytes: number;
+  /** Bytes in the output by where they came from: a package name, or `modt` for our code. */
+  bySource: Map<string, number>;
+}
+
+export interface Builds {
+  /** Each unit and the gateway as `node build.mjs` writes them. */
+  bundled: Bundle[];
+  /** The same entries with every package left to `require` from node_modules. */
+  unbundled: Bundle[];
+}
+
+/** The units of functions/, as build.mjs finds them. */
+export function unitNames(): string[] {
+  return readdirSync(join(ROOT, 'functions'))
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+// The options of build.mjs, kept the same so the sizes are those of the bundles we ship.
+const shared: esbuild.BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  external: ['bufferutil', 'utf-8-validate'],
+  define: { 'import.meta.url': '__bundle_url' },
+  banner: { js: "var __bundle_url=require('url').pathToFileURL(__filename).href;" },
+  metafile: true,
+};
+
+let built: Promise<Builds> | undefined;
+
+/**
+ * Builds every unit and the gateway twice, as shipped and leaving packages external; once
+ * per bench run, so every scenario measures the same bundles.
+ */
+export function buildAll(): Promise<Builds> {
+  built ??= build();
+  return built;
+}
+
+async function build(): Promise<Builds> {
+  const bundled = join(BENCH_BUILD, 'dist');
+  const unbundled = join(BENCH_BUILD, 'unbundled');
+  const builds: Builds = { bundled: [], unbundled: [] };
+  for (const [dir, list, external] of [
+    [bundled, builds.bundled, false],
+    [unbundled, builds.unbundled, true],
+  ] as const) {
+    mkdirSync(dir, { recursive: true });
+    for (const name of unitNames()) list.push(await buildUnit(name, dir, external));
+    list.push(await buildGateway(dir, external));
+  }
+  const uws = dirname(createRequire(import.meta.url).resolve('uWebSockets.js/package.json'));
+  copyFileSync(join(uws, 'binaries', UWS_BINARY), join(bundled, UWS_BINARY));
+  return builds;
+}
+
+async function buildUnit(name: string, dir: string, external: boolean): Promise<Bundle> {
+  const outfile = join(dir, `${name}.cjs`);
+  const result = await esbuild.build({
+    ...shared,
+    ...(external ? { packages: 'external' as const } : {}),
+    stdin: {
+      contents:
+        `import unit from './functions/${name}.ts';\n` +
+        `import { runUnitMain } from './router/main.ts';\n` +
+        'runUnitMain(unit);\n',
+      resolveDir: ROOT,
+      sourcefile: `${name}-main.ts`,
+      loader: 'ts',
+    },
+    outfile,
+  });
+  return bundleOf(name, outfile, result.metafile!);
+}
+
+async function buildGateway(dir: string, external: boolean): Promise<Bundle> {
+  const outfile = join(dir, 'gateway.cjs');
+  const result = await esbuild.build({
+    ...shared,
+    ...(external ? { packages: 'external' as const } : {}),
+    entryPoints: [join(ROOT, 'gateway/main.ts')],
+    outfile,
+  });
+  return bundleOf('gateway', outfile, result.metafile!);
+}
+
+function bundleOf(name: string, file: string, metafile: esbuild.Metafile): Bundle {
+  const bySource = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const source = packageOf(input);
+      bySource.set(source, (bySource.get(source) ?? 0) + bytesInOutput);
+    }
+  }
+  return { name, file, bytes: statSync(file).size, bySource };
+}
+
+/** `node_modules/@scope/pkg/x.js` → `@scope/pkg`; our own files → `modt`. */
+function packageOf(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return 'modt';
+  const parts = input.slice(at + 'node_modules/'.length).split('/');
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+}
