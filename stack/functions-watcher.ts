@@ -8,7 +8,7 @@ const SETTLE_MS = 150;
  * Watches a folder of units (fs.watch) and calls `changed` once per saved unit file, after
  * its events settle: written, replaced by a rename, created or deleted. Tests and `.d.ts`
  * files are not units and are ignored. Only the folder itself is watched: a helper module
- * that a unit imports from elsewhere is not re-read (TODO(dev): follow a unit's imports).
+ * that a unit imports from elsewhere is not re-read (TODO(fix): follow a unit's imports).
  */
 export class FunctionsWatcher {
   #watcher: FSWatcher;
