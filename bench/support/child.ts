@@ -70,13 +70,7 @@ export class BenchChild {
 
   static start(command: ChildCommand): BenchChild {
     const typescript = command.script.endsWith('.ts');
-    // MODT_BENCH_PROFILE_DIR: every child writes a V8 CPU profile there as it exits.
-    const profile = process.env.MODT_BENCH_PROFILE_DIR;
-    const flags = [
-      ...(typescript ? ['--import', 'tsx'] : []),
-      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
-      ...(command.nodeFlags ?? []),
-    ];
+    const flags = [...(typescript ? ['--import', 'tsx'] : []), ...(command.nodeFlags ?? [])];
     const child = spawn(process.execPath, [...flags, command.script, ...(command.args ?? [])], {
       cwd: ROOT,
       env: { ...process.env, ...command.env },

@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
+import { join } from 'node:path';
 import { MOSQUITTO, REDIS_SERVER } from '../../test/support/index.ts';
-
-const require = createRequire(import.meta.url);
+import { ROOT } from './child.ts';
 
 function firstLine(command: string, args: string[]): string {
   try {
@@ -16,9 +15,11 @@ function firstLine(command: string, args: string[]): string {
   }
 }
 
+/** Read from the file itself: a package's exports map may keep package.json from require. */
 function packageVersion(name: string): string {
   try {
-    return (require(`${name}/package.json`) as { version: string }).version;
+    const file = join(ROOT, 'node_modules', name, 'package.json');
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
   } catch {
     return 'not installed';
   }
