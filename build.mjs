@@ -22,7 +22,8 @@ export function unitNames() {
     .sort();
 }
 
-const shared = {
+/** The esbuild options of every bundle; the bench builds with the same. */
+export const bundleOptions = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -44,7 +45,7 @@ export async function build() {
   const units = unitNames();
   for (const name of units) {
     await esbuild.build({
-      ...shared,
+      ...bundleOptions,
       stdin: {
         contents:
           `import unit from './functions/${name}.ts';\n` +
@@ -59,7 +60,7 @@ export async function build() {
   }
 
   await esbuild.build({
-    ...shared,
+    ...bundleOptions,
     entryPoints: [join(root, 'gateway/main.ts')],
     outfile: join(dist, 'gateway.cjs'),
   });
@@ -67,7 +68,7 @@ export async function build() {
   copyFileSync(join(uwsPackage, 'binaries', uwsBinary), join(dist, uwsBinary));
 
   await esbuild.build({
-    ...shared,
+    ...bundleOptions,
     entryPoints: [join(root, 'bin/modt.ts')],
     outfile: join(dist, 'modt.cjs'),
   });

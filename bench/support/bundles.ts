@@ -1,6 +1,7 @@
-import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { bundleOptions, unitNames } from '../../build.mjs';
 import * as esbuild from 'esbuild';
 import { UWS_BINARY } from '../../gateway/index.ts';
 import { ROOT } from './child.ts';
@@ -23,28 +24,10 @@ export interface Builds {
   unbundled: Bundle[];
 }
 
-/** The units of functions/, as build.mjs finds them. */
-export function unitNames(): string[] {
-  return readdirSync(join(ROOT, 'functions'))
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'))
-    .map((f) => f.slice(0, -3))
-    .sort();
-}
+export { unitNames };
 
-// The options of build.mjs, kept the same so the sizes are those of the bundles we ship.
-const shared: esbuild.BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-  external: ['bufferutil', 'utf-8-validate'],
-  define: { 'import.meta.url': '__bundle_url' },
-  banner: { js: "var __bundle_url=require('url').pathToFileURL(__filename).href;" },
-  metafile: true,
-};
+// The options of build.mjs itself, so the sizes are those of the bundles we ship.
+const shared: esbuild.BuildOptions = { ...bundleOptions, metafile: true };
 
 let built: Promise<Builds> | undefined;
 
