@@ -84,7 +84,8 @@ export const secretsCommand: Command = {
     const added = result.added.length > 0 ? result.added.join(', ') : 'none';
     process.stdout.write(`secrets in ${result.dir}; new broker accounts: ${added}\n`);
     if (result.adminPassword) {
-      process.stdout.write(`users file created with admin / ${result.adminPassword} (shown once)\n`);
+      const shown = `users file created with admin / ${result.adminPassword} (shown once)\n`;
+      process.stdout.write(shown);
     }
     return 0;
   },

@@ -9,7 +9,13 @@ const NODE = '/nodejs/bin/node';
 /** Where a unit's main keeps a file while it is connected and subscribed. */
 export const UNIT_READY_FILE = '/tmp/modt-ready';
 
-const health = (test: string[]) => ({ test, interval: '10s', timeout: '5s', retries: 3, start_period: '10s' });
+const health = (test: string[]) => ({
+  test,
+  interval: '10s',
+  timeout: '5s',
+  retries: 3,
+  start_period: '10s',
+});
 
 /**
  * The compose file of a deployment, derived from the units: Mosquitto and Redis on an
@@ -61,7 +67,8 @@ export function renderCompose(units: readonly AnyUnit[]): string {
         'CMD',
         NODE,
         '-e',
-        "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
+        "fetch('http://127.0.0.1:8080/healthz')" +
+          '.then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))',
       ]),
     },
   };

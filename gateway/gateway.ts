@@ -399,7 +399,8 @@ export class Gateway extends EventEmitter {
     if (letter === null) return;
     this.stats.deadLetters += 1;
     // Published from outside the message handler's wait: the handler returns at once.
-    void this.#link.publish(this.#deadLetters.topic, JSON.stringify(letter), 1).catch(() => undefined);
+    const letterTopic = this.#deadLetters.topic;
+    void this.#link.publish(letterTopic, JSON.stringify(letter), 1).catch(() => undefined);
   }
 }
 

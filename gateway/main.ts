@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   try {
     const file = process.env.MODT_USERS_FILE;
     if (!file) {
-      const message = 'MODT_USERS_FILE: set it to a users file (make one with `modt users add <name>`)';
+      const message =
+        'MODT_USERS_FILE: set it to a users file (make one with `modt users add <name>`)';
       throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
     }
     const users = await UserStore.load(file);

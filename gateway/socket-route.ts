@@ -124,7 +124,8 @@ export class SocketRoute {
     const data = ws.getUserData();
     if (data.closed) return;
     if (data.budget.take(this.#options.now())) {
-      if (Buffer.from(message).toString('utf8') === ACK) this.#options.dispatcher.onAck(data.session);
+      const text = Buffer.from(message).toString('utf8');
+      if (text === ACK) this.#options.dispatcher.onAck(data.session);
       return;
     }
     const reason = `more than ${SOCKET_MAX_MESSAGES} messages in ${SOCKET_WINDOW_MS} ms`;
