@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { UserStore } from '../gateway/index.ts';
+import { runModt } from './support/index.ts';
+
+test('modt secrets makes one account per unit and the gateway, and keeps them when run again', async (t) => {
+  const dir = join(await mkdtemp(join(tmpdir(), 'modt-secrets-cli-')), 'secrets');
+  t.after(() => rm(join(dir, '..'), { recursive: true, force: true }));
+
+  const first = await runModt(['secrets', '--dir', dir]);
+  assert.equal(first.code, 0, first.stdout);
+  const admin = /admin \/ (\S+) \(shown once\)/.exec(first.stdout)?.[1];
+  assert.ok(admin, first.stdout);
+  for (const account of ['gateway', 'dummy-app', 'monitor']) {
+    const env = await readFile(join(dir, `${account}.env`), 'utf8');
+    assert.match(env, new RegExp(`^MODT_MQTT_URL=mqtt://${account}:[\\w-]+@mosquitto:1883\\n$`));
+    assert.equal((await stat(join(dir, `${account}.env`))).mode & 0o777, 0o600);
+  }
+  const passwd = await readFile(join(dir, 'mosquitto.passwd'), 'utf8');
+  assert.deepEqual(
+    passwd
+      .trim()
+      .split('\n')
+      .map((l) => l.split(':')[0]),
+    ['gateway', 'dummy-app', 'monitor'],
+  );
+  assert.deepEqual(await (await UserStore.load(join(dir, 'users.json'))).check('admin', admin), {
+    userId: 'admin',
+    role: 'admin',
+  });
+
+  const gatewayEnv = await readFile(join(dir, 'gateway.env'), 'utf8');
+  const again = await runModt(['secrets', '--dir', dir]);
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, /new broker accounts: none/);
+  assert.doesNotMatch(again.stdout, /shown once/);
+  assert.equal(await readFile(join(dir, 'gateway.env'), 'utf8'), gatewayEnv);
+});
