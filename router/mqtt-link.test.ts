@@ -69,4 +69,64 @@ describe('MqttLink', { timeout: 120_000 }, () => {
       assert.equal(await again.received.next(), 'refused');
       await again.received.expectNothing(300);
     });
+
+  test('a message settled before an earlier one is acknowledged only after it', async (t) => {
+    const topic = `test/${randomUUID().slice(0, 8)}/in`;
+    const clientId = `test-${randomUUID().slice(0, 8)}`;
+    let release!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (release = resolve));
+    const hold = (text: string) => (text === 'first' ? firstHeld : Promise.resolve());
+    const { link, received } = await openLink(t, clientId, topic, hold);
+    const client = await connectClient(broker.url);
+    t.after(() => client.endAsync(true));
+
+    await publishRaw(client, topic, 'first');
+    await publishRaw(client, topic, 'second');
+    // The second is handed over while the first is still in hand, and settles at once.
+    assert.equal(await received.next(), 'first');
+    assert.equal(await received.next(), 'second');
+    await sleep(100);
+    await link.close();
+    release();
+
+    // Neither was acknowledged: the second waited for the first, which never settled on
+    // that connection.
+    const again = await openLink(t, clientId, topic);
+    assert.deepEqual([await again.received.next(), await again.received.next()].sort(),
+      ['first', 'second']);
+    await again.received.expectNothing(300);
+  });
+
+  test('a link holds at most maxInFlight unsettled messages and reads on as they settle',
+    async (t) => {
+      const topic = `test/${randomUUID().slice(0, 8)}/in`;
+      const received = new AsyncQueue<string>('message');
+      const gates = new Map<string, () => void>();
+      const link = new MqttLink({
+        url: new URL(broker.url),
+        clientId: `test-${randomUUID().slice(0, 8)}`,
+        subscriptions: [topic],
+        maxInFlight: 2,
+        onMessage(_topic, payload) {
+          const text = payload.toString('utf8');
+          received.push(text);
+          return new Promise((resolve) => gates.set(text, resolve));
+        },
+      });
+      t.after(() => link.close(500));
+      await link.waitReady(READY_MS);
+      const client = await connectClient(broker.url);
+      t.after(() => client.endAsync(true));
+
+      for (const text of ['m1', 'm2', 'm3', 'm4']) await publishRaw(client, topic, text);
+      assert.equal(await received.next(), 'm1');
+      assert.equal(await received.next(), 'm2');
+      await received.expectNothing(300);
+      // Settling a later one frees no room: the window moves only from its oldest end.
+      gates.get('m2')!();
+      await received.expectNothing(300);
+      gates.get('m1')!();
+      assert.equal(await received.next(), 'm3');
+      assert.equal(await received.next(), 'm4');
+    });
 });

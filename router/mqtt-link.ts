@@ -9,8 +9,13 @@ export interface MqttLinkOptions {
   clientId: string;
   /** Topic filters to hold, subscribed again at every connect (field case C02). */
   subscriptions: readonly string[];
-  /** Called once per message, in order; the message is acknowledged when it settles. */
+  /**
+   * Called once per message, in the order they came, without waiting for the one before to
+   * settle; each is acknowledged once it and every message before it have settled.
+   */
   onMessage(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void>;
+  /** How many messages may be in hand, unsettled, before the link stops reading. */
+  maxInFlight?: number;
   /** Keep the broker session across reconnects and restarts (QoS 1 delivery to a restarted unit). */
   persistent?: boolean;
   reconnectMinMs?: number;
@@ -26,6 +31,25 @@ export interface LinkProblem {
 /** Connections shorter than this, several in a row, are taken as another client with our id. */
 const SHORT_CONNECTION_MS = 3000;
 const SHORT_CONNECTIONS_FOR_CONFLICT = 3;
+const DEFAULT_MAX_IN_FLIGHT = 256;
+
+/** A message in hand: settled once its handling is done, acknowledged in order of receipt. */
+interface Delivery {
+  messageId: number | undefined;
+  qos: number;
+  /** The connection it came on: an acknowledgement belongs to that connection only. */
+  connection: number;
+  settled: boolean;
+  handled: boolean;
+}
+
+/** What mqtt.js's packet loop is told so that it reads on without sending the PUBACK itself. */
+const ACK_LATER = new Error('acknowledged by MqttLink once handled in order');
+
+/** The part of mqtt.js's client this link sends its own acknowledgements through. */
+interface PacketWriter {
+  _sendPacket(packet: { cmd: 'puback'; messageId: number }, cb?: () => void): void;
+}
 
 /**
  * One MQTT connection as every unit and the gateway need it: Nagle off, QoS 1, a persistent
@@ -41,25 +65,19 @@ export class MqttLink extends EventEmitter {
   #connectedAt = 0;
   #shortConnections = 0;
   #closing = false;
+  /** Counts connections, so an acknowledgement never goes out on a later one. */
+  #connection = 0;
+  /** Messages in hand, oldest first. */
+  #window: Delivery[] = [];
+  /** mqtt.js's calls to read on, held while the window is full. */
+  #held: (() => void)[] = [];
 
   constructor(options: MqttLinkOptions) {
     super();
     this.#options = options;
     this.clientId = options.clientId;
     this.#client = new MqttClient(() => openStream(options.url), this.#clientOptions());
-    this.#client.handleMessage = (packet, done) => {
-      // A message whose handling failed is left unacknowledged, for the broker to deliver
-      // again: acknowledging it would lose it. done(err) sends no PUBACK but lets mqtt.js
-      // read on; never calling done would stop it reading anything on this connection.
-      // Each message waits one turn of the event loop: mqtt.js hands a backlog over in
-      // microtasks, which would otherwise starve timers, I/O and SIGTERM until it is drained.
-      setImmediate(() => {
-        this.#options.onMessage(packet.topic, packet.payload as Buffer, packet).then(
-          () => done(),
-          (err: Error) => done(err),
-        );
-      });
-    };
+    this.#client.handleMessage = (packet, done) => this.#take(packet, done);
     this.#client.on('connect', (connack) => void this.#onConnect(connack.sessionPresent));
     this.#client.on('close', () => this.#onClose());
     this.#client.on('error', (err) => this.#problem(describeError(err)));
@@ -118,6 +136,55 @@ export class MqttLink extends EventEmitter {
     if (ended === 'late') await this.#client.endAsync(true);
   }
 
+  /**
+   * Takes one message from mqtt.js's packet loop. mqtt.js would send the PUBACK when `done`
+   * is called and read nothing more until then, so a unit could handle one message per round
+   * trip to the broker. Instead, `done(ACK_LATER)` tells it to read on and send nothing, and
+   * the link acknowledges each message itself once it and all before it have settled, in the
+   * order they came. A message whose handling failed is left unacknowledged, for the broker
+   * to deliver again: acknowledging it would lose it. Each message waits one turn of the
+   * event loop: mqtt.js hands a backlog over in microtasks, which would otherwise starve
+   * timers, I/O and SIGTERM until it is drained.
+   */
+  #take(packet: IPublishPacket, done: (err?: Error) => void): void {
+    const delivery: Delivery = {
+      messageId: packet.messageId,
+      qos: packet.qos,
+      connection: this.#connection,
+      settled: false,
+      handled: false,
+    };
+    this.#window.push(delivery);
+    setImmediate(() => {
+      const settle = (handled: boolean) => {
+        delivery.settled = true;
+        delivery.handled = handled;
+        this.#acknowledgeSettled();
+      };
+      this.#options.onMessage(packet.topic, packet.payload as Buffer, packet).then(
+        () => settle(true),
+        () => settle(false),
+      );
+      const readOn = () => done(ACK_LATER);
+      if (this.#window.length < (this.#options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) readOn();
+      else this.#held.push(readOn);
+    });
+  }
+
+  /** Acknowledges the settled messages at the head of the window, then reads on if held. */
+  #acknowledgeSettled(): void {
+    const writer = this.#client as unknown as PacketWriter;
+    while (this.#window.length > 0 && this.#window[0]!.settled) {
+      const { messageId, qos, connection, handled } = this.#window.shift()!;
+      const current = connection === this.#connection && this.#client.connected;
+      if (handled && qos > 0 && messageId !== undefined && current) {
+        writer._sendPacket({ cmd: 'puback', messageId });
+      }
+    }
+    const max = this.#options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    while (this.#held.length > 0 && this.#window.length < max) this.#held.shift()!();
+  }
+
   #clientOptions(): IClientOptions {
     const { url, clientId, persistent = true } = this.#options;
     return {
@@ -157,6 +224,7 @@ export class MqttLink extends EventEmitter {
   }
 
   #onClose(): void {
+    this.#connection += 1;
     const wasReady = this.#ready;
     this.#ready = false;
     if (this.#closing) return;

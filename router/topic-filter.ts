@@ -4,6 +4,8 @@
  * starts with a wildcard does not match a topic that starts with `$` (4.7.2).
  */
 export function topicMatches(filter: string, topic: string): boolean {
+  // Most filters name one topic: no need to split either (this runs for every message).
+  if (!filter.includes('+') && !filter.includes('#')) return filter === topic;
   if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
 
   const filterLevels = filter.split('/');

@@ -191,14 +191,37 @@ describe('UnitRunner', { timeout: 120_000 }, () => {
     assert.equal(echo.runner.stats.published, 1);
   });
 
-  test('messages are handled one after another, in the order they came', async (t) => {
-    const echo = await startEcho(t);
-    for (let n = 0; n < 20; n++) await echo.send({ n });
+  test('handlers are called in the order messages came, and outputs go out in that order',
+    async (t) => {
+      const echo = await startEcho(t);
+      for (let n = 0; n < 20; n++) await echo.send({ n });
 
-    const answers = [];
-    for (let n = 0; n < 20; n++) answers.push(await echo.out.nextJson());
-    assert.deepEqual(answers.map((a) => (a as { n: number }).n), [...Array(20).keys()]);
-  });
+      const answers = [];
+      for (let n = 0; n < 20; n++) answers.push(await echo.out.nextJson());
+      assert.deepEqual(answers.map((a) => (a as { n: number }).n), [...Array(20).keys()]);
+    });
+
+  test('later messages are handled while a record is being stored, and stored after it',
+    async (t) => {
+      const prefix = `test/${randomUUID().slice(0, 8)}`;
+      const store = new GatedStore();
+      const runner = await startRunner(t, recordingUnit(prefix), { store });
+      const client = await connectClient(broker.url);
+      t.after(() => client.endAsync(true));
+      const out = await collect(client, `${prefix}/out`);
+
+      for (let n = 1; n <= 3; n++) await publishJson(client, `${prefix}/in`, { n });
+      // All three are published while the first record is still being stored ...
+      for (let n = 1; n <= 3; n++) assert.deepEqual(await out.nextJson(), { n });
+      await store.appendStarted;
+      assert.equal(runner.stats.handled, 0);
+      store.release();
+      for (let i = 0; i < 100 && runner.stats.handled < 3; i++) await sleep(20);
+      // ... and the records given meanwhile go into one append after it, in order.
+      assert.equal(runner.stats.handled, 3);
+      assert.deepEqual(store.records.map((r) => r.payload), ['1', '2', '3']);
+      assert.deepEqual(store.events, ['append', 'appended', 'append', 'appended']);
+    });
 
   const refused: [name: string, payload: string | Buffer, code: ErrorCode][] = [
     ['single quotes', "{'n': 1}", ErrorCodes.PAYLOAD_NOT_JSON],

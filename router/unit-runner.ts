@@ -11,6 +11,7 @@ import { callHandler } from './call-handler.ts';
 import { DeadLetterBox, type DeadLetterLimits } from './dead-letters.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { prepareOutput } from './prepare-output.ts';
+import { RecordWriter } from './record-writer.ts';
 import { topicMatches } from './topic-filter.ts';
 import { RAW, type AnyUnit, type Output, type Subscriptions, type UnitContext } from './unit.ts';
 
@@ -29,6 +30,8 @@ export interface UnitRunnerOptions {
   deadLetters?: DeadLetterLimits;
   /** How long `stop()` waits for the broker to take what is in flight before it drops the link. */
   stopTimeoutMs?: number;
+  /** How many messages the unit has in hand at most, their outputs on the way. */
+  maxInFlight?: number;
 }
 
 /** A message the runner refused: where it came from and why. */
@@ -59,16 +62,17 @@ export interface Handled {
 type Performed = Pick<Handled, 'published' | 'recorded'>;
 
 export const DEFAULT_MAX_PACKET_BYTES = 256 * 1024;
-const STORE_RETRY_MAX_MS = 5000;
 const DEFAULT_STOP_TIMEOUT_MS = 5000;
 
 /**
  * Runs one unit: receives its messages, refuses what is not strict and schema-valid, calls
  * the pure handler, performs the outputs it returns, and only then acknowledges the message,
- * so that a unit killed mid-message gets it again. Outputs go out on a second connection of
- * their own and are awaited until the broker has acknowledged them: on the receiving
- * connection mqtt.js reads nothing, that acknowledgement included, until the message in hand
- * is done. Emits `received`, `handled`, `drop`, `store-error`, `ready`, `down` and `problem`;
+ * so that a unit killed mid-message gets it again. Messages are handled in the order they
+ * came, each handler call to the end before the next; their outputs are then on the way
+ * together, up to `maxInFlight` messages: publishes go out in order on a second connection
+ * of the unit's own, records to the store in order through one group-committing writer, and
+ * each message is acknowledged once the broker has its publishes and the store its records.
+ * Emits `received`, `handled`, `drop`, `store-error`, `ready`, `down` and `problem`;
  * the process at the edge decides what to log and count.
  */
 export class UnitRunner extends EventEmitter {
@@ -89,7 +93,9 @@ export class UnitRunner extends EventEmitter {
   #options: UnitRunnerOptions;
   #entries: { filter: string; schema: TSchema | typeof RAW }[];
   #stopping = false;
-  #inFlight: Promise<void> = Promise.resolve();
+  /** Messages whose outputs are on the way. */
+  #inFlight = new Set<Promise<void>>();
+  #writer: RecordWriter | undefined;
 
   constructor(unit: AnyUnit, options: UnitRunnerOptions) {
     super();
@@ -105,7 +111,14 @@ export class UnitRunner extends EventEmitter {
       subscriptions: this.#entries.map((e) => e.filter),
       onMessage: (topic, payload, packet) => this.#receive(topic, payload, packet.dup === true),
       reconnectMaxMs: options.reconnectMaxMs,
+      maxInFlight: options.maxInFlight,
     });
+    if (options.store !== undefined) {
+      this.#writer = new RecordWriter(options.store, (err) => {
+        const reason = err.message;
+        this.emit('store-error', { unit: this.unit.name, code: ErrorCodes.STORE_FAILED, reason });
+      });
+    }
     this.outbox = new MqttLink({
       url: options.mqttUrl,
       clientId: `${clientId}-out`,
@@ -125,15 +138,16 @@ export class UnitRunner extends EventEmitter {
     await Promise.all([this.link.waitReady(timeoutMs), this.outbox.waitReady(timeoutMs)]);
   }
 
-  /** Stops taking messages, finishes the one in flight, disconnects. */
+  /** Stops taking messages, finishes those in flight, disconnects. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#writer?.stopping();
     const timeoutMs = this.#options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     // A message whose outputs the broker does not take in time is left unacknowledged: the
     // receiving link closes first, so the broker gives it to the next process.
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([this.#inFlight.catch(() => undefined), late]);
+    await Promise.race([Promise.allSettled(this.#inFlight), late]);
     clearTimeout(timer);
     await this.link.close(timeoutMs);
     await this.outbox.close(timeoutMs);
@@ -144,15 +158,12 @@ export class UnitRunner extends EventEmitter {
     // A message that arrives while stopping is left unacknowledged: the broker keeps it in
     // the unit's session and delivers it to the next process.
     if (this.#stopping) return Promise.reject(new Error(`unit ${this.unit.name} is stopping`));
-    // One message at a time, also across a reconnect: a message still being stored when the
-    // link dropped finishes before its redelivered copy, or any later one, starts.
-    const work = this.#inFlight
-      .catch(() => undefined)
-      .then(() => {
-        if (this.#stopping) throw new Error(`unit ${this.unit.name} is stopping`);
-        return this.#handle(topic, payload, redelivered);
-      });
-    this.#inFlight = work;
+    // Across a reconnect too, a message still on the way when the link dropped stays ahead of
+    // its redelivered copy: its publishes went out first, its records are first in the writer.
+    const work = this.#handle(topic, payload, redelivered);
+    this.#inFlight.add(work);
+    const forget = () => void this.#inFlight.delete(work);
+    work.then(forget, forget);
     return work;
   }
 
@@ -190,6 +201,7 @@ export class UnitRunner extends EventEmitter {
     this.emit('handled', { unit: this.unit.name, topic, handlerMs, ...done } satisfies Handled);
   }
 
+  /** Sends the outputs on their way at once, in order, then waits for all of them. */
   async #perform(topic: string, outputs: Output[]): Promise<Performed> {
     const publishes: Promise<void>[] = [];
     const records: HistoryRecord[] = [];
@@ -207,34 +219,21 @@ export class UnitRunner extends EventEmitter {
       publishes.push(this.outbox.publish(output.topic, prepared.body, output.qos, output.retain));
     }
 
-    await Promise.all(publishes);
+    // The store retries until it has the records: the message stays unacknowledged, so
+    // nothing is lost meanwhile.
+    const stored = records.length > 0 ? this.#record(records) : undefined;
+    await Promise.all([Promise.all(publishes), stored]);
     this.stats.published += publishes.length;
-    if (records.length > 0) await this.#store(records);
+    this.stats.recorded += records.length;
     return { published: publishes.length, recorded: records.length };
   }
 
-  /** Retries until stored: the message stays unacknowledged, so nothing is lost meanwhile. */
-  async #store(records: HistoryRecord[]): Promise<void> {
-    const store = this.#options.store;
-    if (store === undefined) {
-      throw new Error(`unit ${this.unit.name} returned records but runs without a store`);
+  #record(records: HistoryRecord[]): Promise<void> {
+    if (this.#writer === undefined) {
+      const message = `unit ${this.unit.name} returned records but runs without a store`;
+      return Promise.reject(new Error(message));
     }
-    let batch = records;
-    for (let delay = 100; ; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
-      try {
-        await store.append(batch);
-        this.stats.recorded += records.length;
-        return;
-      } catch (err) {
-        const reason = (err as Error).message;
-        this.emit('store-error', { unit: this.unit.name, code: ErrorCodes.STORE_FAILED, reason });
-        if (this.#stopping) throw err;
-        // A write that failed may have reached the store before its answer was lost: the
-        // next attempt is marked as a possible repeat.
-        batch = records.map((r) => ({ ...r, redelivered: true }));
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+    return this.#writer.append(records);
   }
 
   /** Drops a message and announces it as a dead letter, within the rate. */
