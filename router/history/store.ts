@@ -35,6 +35,9 @@ export interface HistoryFollow {
   stop(): Promise<void>;
 }
 
+/** The embedded store's file unless `MODT_HISTORY_FILE` names another. */
+export const DEFAULT_HISTORY_FILE = '.modt/history.jsonl';
+
 /** The id before every record: following from it delivers them all. */
 export const FIRST_ID = '0-0';
 
