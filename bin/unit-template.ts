@@ -1,11 +1,12 @@
 /**
  * The first version of a new unit and of its test, for `modt new`: on each login it shows
- * that user a page (`modt/app/display`, served by the gateway at `/apps/<name>/`). It sends
+ * that user a page (on its own `modt/app/display/<name>`, served by the gateway at
+ * `/apps/<name>/`). It sends
  * no redirect, so it does not race the app that does; the walk-through in README.md adds
  * one.
  */
 export function unitSource(name: string): string {
-  return `import { AuthSuccess, Topics } from '../protocol/index.ts';
+  return `import { AuthSuccess, Topics, appDisplayTopic } from '../protocol/index.ts';
 import { defineUnit, publish } from '../router/index.ts';
 
 /**
@@ -16,7 +17,7 @@ import { defineUnit, publish } from '../router/index.ts';
 export default defineUnit({
   name: '${name}',
   subscribe: { [Topics.authSuccess]: AuthSuccess },
-  publishes: [Topics.appDisplay],
+  publishes: [appDisplayTopic('${name}')],
 
   handle(_topic, login, { unit, now }) {
     const page = {
@@ -25,7 +26,7 @@ export default defineUnit({
       title: \`Hello, \${login.user_id}\`,
       items: [{ label: 'Signed in at', value: now.toISOString() }],
     };
-    return [publish(Topics.appDisplay, page)];
+    return [publish(appDisplayTopic(unit), page)];
   },
 });
 `;
@@ -53,7 +54,7 @@ test('a login gets a page for its session', () => {
   assert.deepEqual(outputs, [
     {
       kind: 'publish',
-      topic: Topics.appDisplay,
+      topic: 'modt/app/display/${name}',
       payload: {
         session_id: login.session_id,
         app_name: '${name}',

@@ -87,8 +87,23 @@ function channelsOf(grants: readonly Grant[], units: readonly AnyUnit[]): Channe
   return channels.sort((a, b) => a.address.localeCompare(b.address));
 }
 
+/** The named level of a topic family, with what it stands for. */
+const PARAMETERS: Record<string, { name: string; description: string }> = {
+  [Topics.deadLetters]: {
+    name: 'unit',
+    description: 'the unit, or gateway, that refused a message',
+  },
+  [Topics.appDisplays]: {
+    name: 'app_name',
+    description:
+      "the app whose page it is: only that app's account may write it, and the payload's " +
+      'app_name must be the same, or the gateway refuses it',
+  },
+};
+
 function channel(filter: string, schema: TSchema | undefined): Channel {
-  const parameter = (i: number) => (filter === Topics.deadLetters ? '{unit}' : `{level${i}}`);
+  const named = PARAMETERS[filter]?.name;
+  const parameter = (i: number) => `{${named ?? `level${i}`}}`;
   const address = filter
     .split('/')
     .map((level, i) => (level === '+' ? parameter(i) : level))
@@ -110,7 +125,7 @@ function channelObject(c: Channel, grants: readonly Grant[]) {
   const names = (list: Grant[]) => list.map((g) => g.account).join(', ') || 'no one';
   const parameters = [...c.address.matchAll(/\{(\w+)\}/g)].map(([, name]) => [
     name,
-    { description: name === 'unit' ? 'the unit, or gateway, that refused a message' : 'a level' },
+    { description: PARAMETERS[c.filter]?.description ?? 'a level' },
   ]);
   return {
     address: c.address,

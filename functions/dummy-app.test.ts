@@ -5,6 +5,7 @@ import {
   AppReady,
   ErrorCodes,
   Topics,
+  appDisplayTopic,
   checkValue,
   type AuthSuccess,
 } from '../protocol/index.ts';
@@ -37,7 +38,7 @@ describe('dummy-app', () => {
     assert.deepEqual(
       outputs.map((o) => [o.kind, o.topic, o.qos, o.retain]),
       [
-        ['publish', Topics.appDisplay, 1, false],
+        ['publish', 'modt/app/display/dummy-app', 1, false],
         ['publish', Topics.appReady, 1, false],
       ],
     );
@@ -90,6 +91,11 @@ describe('dummy-app', () => {
 
   test('publishes only to the topics it declares', () => {
     for (const output of answer()) assert.ok(dummyApp.publishes.includes(output.topic));
+  });
+
+  test('declares its own display topic and no other app’s', () => {
+    const displays = dummyApp.publishes.filter((t) => t.startsWith('modt/app/display'));
+    assert.deepEqual(displays, [appDisplayTopic('dummy-app')]);
   });
 
   const { PAYLOAD_INVALID, PAYLOAD_NOT_JSON, PAYLOAD_DUPLICATE_KEY } = ErrorCodes;

@@ -1,16 +1,18 @@
-import { AuthSuccess, Topics } from '../protocol/index.ts';
+import { AuthSuccess, Topics, appDisplayTopic } from '../protocol/index.ts';
 import { defineUnit, publish } from '../router/index.ts';
+
+const NAME = 'dummy-app';
 
 /**
  * The first app unit. On each login it updates the page it shows that user (published on
- * `modt/app/display`, served by the gateway to that browser only) and then answers
- * `modt/app/ready` with the page's address, in that order, so the page is there when the
- * browser arrives.
+ * its own display topic, `modt/app/display/dummy-app`, served by the gateway to that browser
+ * only) and then answers `modt/app/ready` with the page's address, in that order, so the
+ * page is there when the browser arrives.
  */
 export default defineUnit({
-  name: 'dummy-app',
+  name: NAME,
   subscribe: { [Topics.authSuccess]: AuthSuccess },
-  publishes: [Topics.appDisplay, Topics.appReady],
+  publishes: [appDisplayTopic(NAME), Topics.appReady],
   settings: { publicUrl: 'http://localhost:8080' },
 
   handle(_topic, login, { unit, now, settings }) {
@@ -30,6 +32,6 @@ export default defineUnit({
       redirect_url: new URL(`/apps/${unit}/`, settings.publicUrl).href,
       app_name: unit,
     };
-    return [publish(Topics.appDisplay, display), publish(Topics.appReady, ready)];
+    return [publish(appDisplayTopic(unit), display), publish(Topics.appReady, ready)];
   },
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ErrorCodes, Topics } from '../protocol/index.ts';
+import { ErrorCodes, Topics, appDisplayTopic } from '../protocol/index.ts';
 import { deliver, type HistoryRecord, type UnitContext } from '../router/index.ts';
 import monitor from './monitor.ts';
 
@@ -98,7 +98,7 @@ describe('monitor', () => {
 
   test('keeps a payload larger than the protocol’s limit as valid JSON', () => {
     const big = text(JSON.stringify({ pad: 'x'.repeat(200 * 1024) }));
-    const record = recordOf(Topics.appDisplay, big);
+    const record = recordOf(appDisplayTopic('dummy-app'), big);
     assert.equal(record.json, true);
     assert.equal(record.payload.length, big.length);
   });

@@ -7,6 +7,7 @@ import {
   ModtFailure,
   Topics,
   decodePayload,
+  displayAppOf,
   type RedirectPushed,
   type ErrorCode,
   type ModtError,
@@ -358,10 +359,11 @@ export class Gateway extends EventEmitter {
       this.emit('held', { sessionId: ready.value.session_id, appName: ready.value.app_name });
       return;
     }
-    if (topic === Topics.appDisplay) {
+    const app = displayAppOf(topic);
+    if (app !== undefined) {
       const display = decodePayload(payload, AppDisplay, this.#options.maxPayloadBytes);
       if (!display.ok) return this.#drop(topic, payload, display.error);
-      const refused = this.#dispatcher.onDisplay(display.value, now);
+      const refused = this.#dispatcher.onDisplay(app, display.value, now);
       if (refused) this.#drop(topic, payload, refused);
     }
   }

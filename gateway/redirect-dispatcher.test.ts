@@ -209,10 +209,23 @@ describe('RedirectDispatcher', () => {
   test('a display is kept for its login and refused for an unknown one', () => {
     const { dispatcher, login } = setup();
     const display = { session_id: login.sessionId, app_name: 'a', title: 'Hi', items: [] };
-    assert.equal(dispatcher.onDisplay(display, 1100), null);
+    assert.equal(dispatcher.onDisplay('a', display, 1100), null);
     assert.equal(login.displays.get('a'), display);
-    const unknown = dispatcher.onDisplay({ ...display, session_id: crypto.randomUUID() }, 1100);
-    assert.equal(unknown?.code, ErrorCodes.SESSION_UNKNOWN);
+    const stranger = { ...display, session_id: crypto.randomUUID() };
+    assert.equal(dispatcher.onDisplay('a', stranger, 1100)?.code, ErrorCodes.SESSION_UNKNOWN);
+  });
+
+  test('a display whose app_name is not the app of its topic is refused and kept nowhere', () => {
+    const { dispatcher, login } = setup();
+    const own = { session_id: login.sessionId, app_name: 'a', title: 'Mine', items: [] };
+    dispatcher.onDisplay('a', own, 1100);
+
+    const forged = { ...own, title: 'Forged' };
+    const refused = dispatcher.onDisplay('b', forged, 1200);
+    assert.equal(refused?.code, ErrorCodes.APP_NAME_MISMATCH);
+    assert.match(refused?.message ?? '', /app_name 'a'.*expected 'b'/);
+    assert.equal(login.displays.get('a'), own);
+    assert.equal(login.displays.has('b'), false);
   });
 
   test('C06 a redirect sent into a dying socket is sent again to the next one until acknowledged', () => {

@@ -78,12 +78,16 @@ export class RedirectDispatcher<Socket> {
   }
 
   /**
-   * Keeps an app's page for the login it names.
-   * TODO(security): `app_name` is the sender's own word: any account that may write
-   * modt/app/display can replace another app's page. Per-app display topics
-   * (modt/app/display/<app>, one ACL grant each, checked against `app_name`) would close it.
+   * Keeps an app's page for the login it names, when it came on that app's own display
+   * topic: `app_name` is the sender's own word, the topic is what the broker's ACL lets
+   * only that app's account write.
    */
-  onDisplay(display: AppDisplay, now: number): ModtError | null {
+  onDisplay(topicApp: string, display: AppDisplay, now: number): ModtError | null {
+    if (display.app_name !== topicApp) {
+      const expected = `expected '${topicApp}', the app its topic names`;
+      const message = `app_name '${display.app_name}' on a display topic, ${expected}`;
+      return modtError(ErrorCodes.APP_NAME_MISMATCH, message);
+    }
     const login = this.#registry.byLogin(display.session_id, now)?.login;
     if (login === undefined) return unknownSession(display.session_id);
     this.#registry.putDisplay(login, display);

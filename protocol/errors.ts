@@ -31,6 +31,8 @@ export const ErrorCodes = {
   OUTPUT_UNDECLARED: 'MODT_ERR_OUTPUT_UNDECLARED',
   /** An app/ready or app/display names a session_id that no browser awaits. */
   SESSION_UNKNOWN: 'MODT_ERR_SESSION_UNKNOWN',
+  /** A `modt/app/display/<app>` whose `app_name` is not that app: one app posing as another. */
+  APP_NAME_MISMATCH: 'MODT_ERR_APP_NAME_MISMATCH',
   /** A second answer to a login that was already answered (PROTOCOL.md: first valid wins). */
   ANSWER_DUPLICATE: 'MODT_ERR_ANSWER_DUPLICATE',
   /** An answer that came after the login's useful life (field case C04). */

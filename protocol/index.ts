@@ -6,7 +6,9 @@ export {
   DeadLetter,
   RedirectPushed,
   Topics,
+  appDisplayTopic,
   deadLetterTopic,
+  displayAppOf,
   checkerOf,
   schemaByTopic,
 } from './schemas.ts';

@@ -5,13 +5,31 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 export const Topics = {
   authSuccess: 'modt/auth/success',
   appReady: 'modt/app/ready',
-  appDisplay: 'modt/app/display',
+  /** Where apps show their pages, one topic each: `modt/app/display/<app_name>`. */
+  appDisplays: 'modt/app/display/+',
   /** The gateway announces each redirect it pushed, so the history shows the login's end. */
   redirectPushed: 'modt/gateway/pushed',
   /** Where a unit announces what it refused: `modt/dead/<unit>`. */
   deadLetters: 'modt/dead/+',
   all: 'modt/#',
 } as const;
+
+/**
+ * The display topic of one app. Only that app's broker account may write it (the ACL), and
+ * the gateway keeps a page only from the topic of the app its `app_name` names: an app
+ * cannot show a page as another.
+ */
+export function appDisplayTopic(app: string): string {
+  return `modt/app/display/${app}`;
+}
+
+/** The app a display topic belongs to, or undefined for a topic that is no display's. */
+export function displayAppOf(topic: string): string | undefined {
+  const prefix = 'modt/app/display/';
+  if (!topic.startsWith(prefix)) return undefined;
+  const app = topic.slice(prefix.length);
+  return app === '' || app.includes('/') ? undefined : app;
+}
 
 /** The dead-letter topic of one unit (or the gateway). */
 export function deadLetterTopic(unit: string): string {
@@ -54,9 +72,10 @@ export const AppReady = Type.Object({
 export type AppReady = Static<typeof AppReady>;
 
 /**
- * `modt/app/display`: what an app unit shows the user of one login, as plain labelled
- * text that the gateway renders (escaped) at `/apps/<app_name>/` for that browser only.
- * Units run no HTTP server; this is how their page reaches the browser.
+ * `modt/app/display/<app_name>`: what an app unit shows the user of one login, as plain
+ * labelled text that the gateway renders (escaped) at `/apps/<app_name>/` for that browser
+ * only. Units run no HTTP server; this is how their page reaches the browser. `app_name`
+ * must be the topic's last level, or the gateway refuses it.
  */
 export const AppDisplay = Type.Object({
   session_id: uuid,
@@ -102,7 +121,7 @@ export type DeadLetter = Static<typeof DeadLetter>;
 export const schemaByTopic = {
   [Topics.authSuccess]: AuthSuccess,
   [Topics.appReady]: AppReady,
-  [Topics.appDisplay]: AppDisplay,
+  [Topics.appDisplays]: AppDisplay,
   [Topics.redirectPushed]: RedirectPushed,
   [Topics.deadLetters]: DeadLetter,
 } as const;

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { asyncApiFile } from '../bin/asyncapi-command.ts';
 import { FUNCTIONS } from '../bin/paths.ts';
 import { GATEWAY_READS, GATEWAY_WRITES } from '../gateway/bus-topics.ts';
-import { deadLetterTopic, schemaByTopic } from '../protocol/index.ts';
+import { Topics, deadLetterTopic, schemaByTopic } from '../protocol/index.ts';
 import { loadUnits, type AnyUnit } from '../router/index.ts';
 
 interface Ref {
@@ -56,7 +56,7 @@ describe('asyncapi.yaml', () => {
   test('has a channel for every topic of schemaByTopic, its payload that JSON Schema', () => {
     const channels = Object.values(document.channels);
     for (const [topic, schema] of Object.entries(schemaByTopic)) {
-      const address = topic.replace('+', '{unit}');
+      const address = topic.replace('+', topic === Topics.appDisplays ? '{app_name}' : '{unit}');
       const channel = channels.find((c) => c.address === address);
       assert.ok(channel, `a channel for ${topic}`);
       const [message] = Object.values(channel.messages);
@@ -65,12 +65,18 @@ describe('asyncapi.yaml', () => {
       assert.deepEqual(payload, JSON.parse(JSON.stringify(schema)));
     }
     assert.ok(channels.some((c) => c.address === 'modt/dead/{unit}'), 'the dead-letter channel');
+    const display = channels.find((c) => c.address === 'modt/app/display/{app_name}');
+    assert.ok(display, 'one channel for every app’s display topic');
+    assert.ok(!channels.some((c) => c.address === 'modt/app/display'), 'no shared display topic');
   });
 
   test('has an operation for each read and write of the gateway and of each unit', () => {
     const operations = Object.keys(document.operations);
     const has = (account: string, action: string, topic: string) => {
-      const id = topic.replace(/^modt\/dead\/.*/, 'modt/dead/unit').replace(/\//g, '-');
+      const id = topic
+        .replace(/^modt\/dead\/.*/, 'modt/dead/unit')
+        .replace(/^modt\/app\/display\/.*/, 'modt/app/display/app_name')
+        .replace(/\//g, '-');
       assert.ok(operations.includes(`${account}.${action}.${id}`), `${account} ${action} ${topic}`);
     };
     for (const topic of GATEWAY_READS) has('gateway', 'receive', topic);

@@ -154,7 +154,8 @@ describe('modt replay', CONCURRENCY, () => {
     assert.equal(result.code, 0, result.stderr);
     const out = lines(result.stdout);
     assert.match(out[0]!, /modt\/auth\/success +user_id=alice/);
-    assert.match(out[1]!, /^ {4}would publish modt\/app\/display .*title="Welcome, alice"/);
+    const display = /^ {4}would publish modt\/app\/display\/dummy-app .*title="Welcome, alice"/;
+    assert.match(out[1]!, display);
     assert.match(out[2]!, /^ {4}would publish modt\/app\/ready /);
     assert.ok(out[2]!.endsWith('redirect_url=https://modt.example/apps/dummy-app/'));
     assert.match(out[3]!, /modt\/auth\/success +user_id=bob/);

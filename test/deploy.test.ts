@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import dummyApp from '../functions/dummy-app.ts';
-import { Topics } from '../protocol/index.ts';
-import { UnitRunner, loadUnits, type AnyUnit } from '../router/index.ts';
+import { AuthSuccess, Topics, appDisplayTopic } from '../protocol/index.ts';
+import { UnitRunner, defineUnit, loadUnits, type AnyUnit } from '../router/index.ts';
 import { UWS_BINARY, type Gateway } from '../gateway/index.ts';
 import { deploymentFiles } from '../bin/deploy-command.ts';
 import { renderAcl } from '../deploy/acl.ts';
@@ -105,6 +105,14 @@ describe('the deployment files follow the units', () => {
   });
 });
 
+/** A second app beside the dummy app, with its own account: the one that tries to forge. */
+const otherApp = defineUnit({
+  name: 'other-app',
+  subscribe: { [Topics.authSuccess]: AuthSuccess },
+  publishes: [appDisplayTopic('other-app'), Topics.appReady],
+  handle: () => [],
+});
+
 describe('who may say what: the generated ACL on a real Mosquitto', () => {
   let broker: Mosquitto;
   let secrets: string;
@@ -112,7 +120,7 @@ describe('who may say what: the generated ACL on a real Mosquitto', () => {
 
   before(async () => {
     const units = await loadUnits(join(ROOT, 'functions'));
-    const grants = grantsOf(units);
+    const grants = grantsOf([...units, otherApp]);
     secrets = await mkdtemp(join(tmpdir(), 'modt-secrets-'));
     await writeSecrets(secrets, grants);
     broker = await startMosquitto({
@@ -198,5 +206,49 @@ describe('who may say what: the generated ACL on a real Mosquitto', () => {
     t.after(() => real.endAsync(true));
     await publishJson(real, Topics.authSuccess, login);
     assert.equal((await browser.nextFrame()).app_name, 'dummy-app');
+  });
+  test('a forged display from another app\'s account reaches no one', async (t) => {
+    const gateway: Gateway = await startTestGateway(urlOf.gateway!, { clientId: 'modt-gateway' });
+    t.after(() => gateway.stop());
+    const watcher = await connectClient(urlOf.monitor!);
+    t.after(() => watcher.endAsync(true));
+    const letters = await collect(watcher, 'modt/dead/gateway');
+    const logins = await collect(watcher, Topics.authSuccess);
+
+    const settings = { publicUrl: `http://127.0.0.1:${gateway.port}/` };
+    const mqttUrl = new URL(urlOf['dummy-app']!);
+    const app = new UnitRunner(dummyApp, { mqttUrl, settings, clientId: 'acl-display-app' });
+    t.after(() => app.stop());
+    await app.waitReady(10_000);
+
+    const browser = new BrowserClient(`http://127.0.0.1:${gateway.port}/`);
+    t.after(() => browser.close());
+    await browser.openLoginPage();
+    await browser.openSocket();
+    assert.equal((await browser.login('demo', 'demo')).status, 200);
+    const { session_id: sessionId } = (await logins.nextJson()) as { session_id: string };
+    const { url } = await browser.nextFrame();
+    const displays = await collect(watcher, Topics.appDisplays);
+
+    // The other app's account writes the dummy app's topic: the broker drops it.
+    const forger = await connectClient(urlOf['other-app']!);
+    t.after(() => forger.endAsync(true));
+    const forged = { session_id: sessionId, app_name: 'dummy-app', title: 'Forged', items: [] };
+    await publishJson(forger, appDisplayTopic('dummy-app'), forged);
+    // On its own topic the broker takes it, and the gateway refuses the name it claims.
+    await publishJson(forger, appDisplayTopic('other-app'), forged);
+
+    assert.equal((await displays.next()).topic, appDisplayTopic('other-app'));
+    const letter = (await letters.nextJson()) as Record<string, string>;
+    assert.equal(letter.code, 'MODT_ERR_APP_NAME_MISMATCH');
+    assert.equal(letter.topic, appDisplayTopic('other-app'));
+    await displays.expectNothing(300);
+    assert.equal(gateway.stats.dropped.MODT_ERR_APP_NAME_MISMATCH, 1);
+
+    const page = await (await browser.get(url)).text();
+    assert.match(page, /Welcome, demo/);
+    assert.doesNotMatch(page, /Forged/);
+    const other = await browser.get(`http://127.0.0.1:${gateway.port}/apps/other-app/`);
+    assert.equal(other.status, 404);
   });
 });

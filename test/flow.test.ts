@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import dummyApp from '../functions/dummy-app.ts';
 import monitor from '../functions/monitor.ts';
-import { Topics } from '../protocol/index.ts';
+import { Topics, appDisplayTopic } from '../protocol/index.ts';
 import { RedisStreamStore, UnitRunner } from '../router/index.ts';
 import type { Gateway } from '../gateway/index.ts';
 import {
@@ -213,6 +213,33 @@ describe('what the gateway refuses to push', () => {
     assert.equal(letter.code, 'MODT_ERR_PAYLOAD_NOT_JSON');
     assert.equal(letter.excerpt, `{'session_id': '${sessionId}'}`);
   });
+
+  test('a display whose app_name is not its topic\'s app is refused, announced and counted',
+    async (t) => {
+      const { browser, sessionId } = await login();
+      t.after(() => browser.close());
+      const letters = await collect(bus, 'modt/dead/gateway');
+      t.after(() => letters.close());
+      const mismatched = gateway.stats.dropped.MODT_ERR_APP_NAME_MISMATCH ?? 0;
+
+      const display = { session_id: sessionId, app_name: 'victim', title: 'Forged', items: [] };
+      await publishJson(bus, appDisplayTopic('rogue'), display);
+      const letter = (await letters.nextJson()) as Record<string, unknown>;
+      assert.equal(letter.code, 'MODT_ERR_APP_NAME_MISMATCH');
+      assert.equal(letter.topic, 'modt/app/display/rogue');
+      assert.match(String(letter.reason), /app_name 'victim'.*expected 'rogue'/);
+      assert.equal(gateway.stats.dropped.MODT_ERR_APP_NAME_MISMATCH, mismatched + 1);
+      assert.equal((await browser.get(`${base()}/apps/victim/`)).status, 404);
+
+      await publishJson(bus, appDisplayTopic('victim'), { ...display, title: 'Own page' });
+      await publishJson(bus, Topics.appReady, {
+        session_id: sessionId,
+        redirect_url: `${base()}/apps/victim/`,
+        app_name: 'victim',
+      });
+      await browser.nextFrame();
+      assert.match(await (await browser.get(`${base()}/apps/victim/`)).text(), /Own page/);
+    });
 
   test('a second answer for the same login is not pushed', async (t) => {
     const { browser, sessionId } = await login();

@@ -50,10 +50,12 @@ describe('modt new hello-app, in a copy of the repository', () => {
     const compose = parse(await readFile(join(dir, 'docker-compose.yml'), 'utf8'));
     assert.equal(compose.services['hello-app'].build.args.UNIT, 'hello-app');
     const acl = await readFile(join(dir, 'deploy/mosquitto/acl'), 'utf8');
-    const grant = 'user hello-app\ntopic read modt/auth/success\ntopic write modt/app/display\n';
+    const grant =
+      'user hello-app\ntopic read modt/auth/success\ntopic write modt/app/display/hello-app\n';
     assert.ok(acl.includes(grant), acl);
     const asyncapi = parse(await readFile(join(dir, 'asyncapi.yaml'), 'utf8'));
-    assert.equal(asyncapi.operations['hello-app.send.modt-app-display'].action, 'send');
+    const send = asyncapi.operations['hello-app.send.modt-app-display-app_name'];
+    assert.equal(send.action, 'send');
     for (const command of ['deploy', 'asyncapi']) {
       const checked = await runModt([command, '--check'], { cwd: dir });
       assert.equal(checked.code, 0, `${command} is current`);

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { MqttClient } from 'mqtt';
-import { Topics } from '../../protocol/index.ts';
+import { Topics, appDisplayTopic } from '../../protocol/index.ts';
 
 export interface RawLoop {
   readonly handled: number;
@@ -50,7 +50,7 @@ export function rawLoop(url: URL, clientId: string, publicUrl: string): RawLoop 
       acked += 1;
       if (acked === 2) state.handled += 1;
     };
-    client.publish(Topics.appDisplay, JSON.stringify(display), { qos: 1 }, onAck);
+    client.publish(appDisplayTopic('dummy-app'), JSON.stringify(display), { qos: 1 }, onAck);
     client.publish(Topics.appReady, JSON.stringify(ready), { qos: 1 }, onAck);
   });
 
