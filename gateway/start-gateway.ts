@@ -21,8 +21,10 @@ export async function startGateway(options: GatewayOptions, log: Logger): Promis
   gateway.on('drop', ({ topic, code, reason }: GatewayDrop) => {
     log.warn({ topic, code, reason, dropped: gateway.stats.dropped[code] }, 'message dropped');
   });
+  // One line per login and per push would be most of a busy gateway's log at info: they are
+  // debug, and counted at /metrics. What was refused stays at warn.
   gateway.on('login', ({ userId, sessionId }) => {
-    log.info({ user_id: userId, session_id: sessionId }, 'login');
+    log.debug({ user_id: userId, session_id: sessionId }, 'login');
   });
   gateway.on('login-failed', ({ reason, address }) => {
     log.warn({ reason, address }, 'login failed');
@@ -35,10 +37,10 @@ export async function startGateway(options: GatewayOptions, log: Logger): Promis
   });
   gateway.on('push', ({ sessionId, appName, latencyMs, sockets }: Push) => {
     const fields = { session_id: sessionId, app_name: appName, latencyMs, sockets };
-    log.info(fields, 'redirect pushed');
+    log.debug(fields, 'redirect pushed');
   });
   gateway.on('held', ({ sessionId, appName }) => {
-    log.info({ session_id: sessionId, app_name: appName }, 'redirect held for socket');
+    log.debug({ session_id: sessionId, app_name: appName }, 'redirect held for socket');
   });
   gateway.on('socket-refused', (detail) => log.warn(detail, 'socket refused'));
   gateway.on('failure', ({ where, reason }) => log.error({ where, reason }, 'gateway failure'));
