@@ -123,10 +123,12 @@ export class LoginRoute<Socket> {
   async #reply(body: Buffer | null, request: LoginRequest): Promise<Reply> {
     const { registry, throttle, users, now } = this.#options;
     if (body === null) {
-      return json('413 Payload Too Large', { ok: false, error: 'login request too large' });
+      const error = 'login request too large';
+      return refusedReply('413 Payload Too Large', ErrorCodes.PAYLOAD_TOO_LARGE, error);
     }
     if (request.origin !== '' && request.origin !== this.#publicOrigin) {
-      return json('403 Forbidden', { ok: false, error: 'login from a foreign origin' });
+      const error = 'login from a foreign origin';
+      return refusedReply('403 Forbidden', ErrorCodes.ORIGIN_NOT_ALLOWED, error);
     }
     const session = registry.touch(request.secret, now());
     if (session === undefined) return noSession();
@@ -161,7 +163,7 @@ export class LoginRoute<Socket> {
     const published = await this.#options.publish(Topics.authSuccess, JSON.stringify(success));
     if (!published) {
       const error = 'the message bus is unavailable, try again';
-      return json('503 Service Unavailable', { ok: false, error });
+      return refusedReply('503 Service Unavailable', ErrorCodes.BROKER_UNAVAILABLE, error);
     }
 
     // A fresh cookie secret at login, so one planted or seen before it is worth nothing
@@ -177,7 +179,8 @@ export class LoginRoute<Socket> {
   /** One answer for an unknown user and a wrong password, after the same scrypt work. */
   #failed(reason: string, request: LoginRequest): Reply {
     this.#options.report({ kind: 'login-failed', reason, address: request.address });
-    return json('401 Unauthorized', { ok: false, error: 'wrong username or password' });
+    const error = 'wrong username or password';
+    return refusedReply('401 Unauthorized', ErrorCodes.LOGIN_FAILED, error);
   }
 
   /** 429 with Retry-After in whole seconds (RFC 9110 §10.2.3), at least one. */
@@ -199,10 +202,21 @@ export class LoginRoute<Socket> {
   ): Reply {
     const refusal: GatewayRefusal = { code, reason: error, address: request.address };
     this.#options.report({ kind: 'refused', refusal });
-    return json(status, { ok: false, code, error }, headers);
+    return refusedReply(status, code, error, headers);
   }
 }
 
 function noSession(): Reply {
-  return json('401 Unauthorized', { ok: false, error: 'no session: open the login page first' });
+  const error = 'no session: open the login page first';
+  return refusedReply('401 Unauthorized', ErrorCodes.SESSION_MISSING, error);
+}
+
+/** A refused login's JSON: `code` for programs (protocol/errors.ts), `error` for people. */
+function refusedReply(
+  status: string,
+  code: ErrorCode,
+  error: string,
+  headers: Reply['headers'] = [],
+): Reply {
+  return json(status, { ok: false, code, error }, headers);
 }

@@ -41,6 +41,12 @@ export const ErrorCodes = {
   REDIRECT_NOT_ALLOWED: 'MODT_ERR_REDIRECT_NOT_ALLOWED',
   /** A login form without its session's form token (CSRF), or with another one. */
   LOGIN_TOKEN_INVALID: 'MODT_ERR_LOGIN_TOKEN_INVALID',
+  /** A wrong username or password, or a form without them: one code for all, on purpose. */
+  LOGIN_FAILED: 'MODT_ERR_LOGIN_FAILED',
+  /** A login or socket without a live session cookie: the login page was not opened first. */
+  SESSION_MISSING: 'MODT_ERR_SESSION_MISSING',
+  /** A browser request whose `Origin` is not the gateway's public one (MODT_PUBLIC_URL). */
+  ORIGIN_NOT_ALLOWED: 'MODT_ERR_ORIGIN_NOT_ALLOWED',
   /** Too many login attempts from one client address or for one username in a window. */
   LOGIN_THROTTLED: 'MODT_ERR_LOGIN_THROTTLED',
   /** A browser socket sent more messages than its budget allows. */

@@ -312,6 +312,7 @@ describe('what the gateway refuses to push', () => {
     const wrong = await browser.login('demo', 'nope');
     const unknown = await browser.login('nobody', 'demo');
     assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.code, 'MODT_ERR_LOGIN_FAILED');
     assert.deepEqual(unknown, wrong);
     await logins.expectNothing(300);
   });

@@ -93,8 +93,55 @@ describe('the login form carries a token of its session (CSRF)', () => {
     const answer = await browser.postLogin(fields, { origin: 'https://evil.example' });
     assert.equal(answer.status, 403);
     assert.equal(answer.body.error, 'login from a foreign origin');
+    assert.equal(answer.body.code, ErrorCodes.ORIGIN_NOT_ALLOWED);
     await logins.expectNothing(300);
   });
+
+  type Attempt = (browser: BrowserClient) => Promise<{ status: number; body: object }>;
+  const refusals: { name: string; attempt: Attempt; status: number; code: string }[] = [
+    {
+      name: 'a wrong password',
+      attempt: (browser) => browser.login('demo', 'nope'),
+      status: 401,
+      code: ErrorCodes.LOGIN_FAILED,
+    },
+    {
+      name: 'an unknown user',
+      attempt: (browser) => browser.login('nobody', 'demo'),
+      status: 401,
+      code: ErrorCodes.LOGIN_FAILED,
+    },
+    {
+      name: 'a form without a password',
+      attempt: (browser) => browser.postLogin({ csrf: browser.csrf, username: 'demo' }),
+      status: 401,
+      code: ErrorCodes.LOGIN_FAILED,
+    },
+    {
+      name: 'a browser that never opened the login page',
+      attempt: (browser) => {
+        browser.cookie = '';
+        return browser.login('demo', 'demo');
+      },
+      status: 401,
+      code: ErrorCodes.SESSION_MISSING,
+    },
+    {
+      name: 'a body over 4 KiB',
+      attempt: (browser) => browser.postLogin({ csrf: browser.csrf, pad: 'x'.repeat(5000) }),
+      status: 413,
+      code: ErrorCodes.PAYLOAD_TOO_LARGE,
+    },
+  ];
+  for (const { name, attempt, status, code } of refusals) {
+    test(`${name} is answered ${status} with the code ${code}`, async () => {
+      const answer = await attempt(await browserAt(gateway));
+      assert.equal(answer.status, status);
+      assert.equal((answer.body as { code?: string }).code, code);
+      assert.equal(typeof (answer.body as { error?: string }).error, 'string');
+      await logins.expectNothing(100);
+    });
+  }
 });
 
 describe('login attempts are bounded per client address and per username', () => {

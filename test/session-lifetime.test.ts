@@ -16,7 +16,11 @@ import {
 
 const IDLE_MS = 60_000;
 const MAX_MS = 120_000;
-const NO_SESSION = { ok: false, error: 'no session: open the login page first' };
+const NO_SESSION = {
+  ok: false,
+  code: ErrorCodes.SESSION_MISSING,
+  error: 'no session: open the login page first',
+};
 
 describe('browser sessions are renewed at login and end on time', () => {
   let broker: Mosquitto;
