@@ -197,6 +197,9 @@ export class MqttLink extends EventEmitter {
       connectTimeout: this.#options.connectTimeoutMs ?? 5000,
       resubscribe: false,
       keepalive: 30,
+      // mqtt-packet would otherwise make 65,536 small Buffers for packet ids before the first
+      // packet: tens of milliseconds of a unit's start, and garbage for the collector.
+      writeCache: false,
     };
   }
 
