@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,13 @@ import {
   BrowserClient,
   DIST,
   TEST_COST,
+  connectClient,
   freePort,
+  publishRaw,
+  recordsUntil,
   startBundle,
   startMosquitto,
+  startRedis,
   type Mosquitto,
 } from './support/index.ts';
 
@@ -44,6 +48,33 @@ describe('C11 every bundle starts from an empty folder', () => {
       assert.doesNotMatch(bundle.output(), /Dynamic require/);
     });
   }
+
+  test('a unit that keeps no records carries no Redis client in its bundle', async () => {
+    const dummy = await readFile(join(DIST, 'dummy-app.cjs'), 'utf8');
+    const monitor = await readFile(join(DIST, 'monitor.cjs'), 'utf8');
+    // ioredis's own command table names XADD; the monitor's bundle must have it.
+    assert.match(monitor, /xadd/i);
+    assert.doesNotMatch(dummy, /ioredis|xadd/i);
+  });
+
+  test('monitor.cjs alone records what the bus carries into a real Redis', async (t) => {
+    const redis = await startRedis();
+    t.after(() => redis.stop());
+    const bundle = await startBundle(['monitor.cjs'], {
+      MODT_MQTT_URL: broker.url,
+      MODT_CLIENT_ID: `bundle-monitor-redis-${process.pid}`,
+      MODT_REDIS_URL: redis.url,
+    });
+    t.after(() => bundle.stop());
+    await bundle.waitFor('"msg":"unit ready"');
+    const client = await connectClient(broker.url);
+    t.after(() => client.endAsync(true));
+    await publishRaw(client, 'modt/bundle/check', '{"from":"the bundle test"}');
+    const records = await recordsUntil(redis.url, (all) => all.length > 0, 15_000);
+    assert.equal(records[0]!.topic, 'modt/bundle/check');
+    assert.equal(records[0]!.payload, '{"from":"the bundle test"}');
+    assert.equal(await bundle.stop(), 0);
+  });
 
   test('the gateway bundle alone serves logins for the app units on the bus', async (t) => {
     const port = await freePort();
