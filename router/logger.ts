@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { ErrorCodes } from '../protocol/index.ts';
 
 export type { Logger } from 'pino';
 
@@ -16,10 +17,21 @@ export type LogDestination = DestinationStream;
  * `session_id`, `user_id` and `app_name`.
  */
 export function createLogger(name: string, destination?: LogDestination): Logger {
+  const asked = process.env.MODT_LOG_LEVEL || 'info';
+  const known = LOG_LEVELS.includes(asked);
   const options = {
-    level: process.env.MODT_LOG_LEVEL || 'info',
+    level: known ? asked : 'info',
     base: { unit: name },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  const log = destination === undefined ? pino(options) : pino(options, destination);
+  if (!known) {
+    const reason = `MODT_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got '${asked}'`;
+    log.warn({ code: ErrorCodes.SETTING_INVALID, reason }, 'logging at info');
+  }
+  return log;
 }
+
+/** The levels MODT_LOG_LEVEL may name, most severe first. */
+export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace',
+  'silent'];

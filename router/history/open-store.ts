@@ -1,11 +1,15 @@
-import type { Env } from '../settings.ts';
+import { readUrl, type Env } from '../settings.ts';
 import { FileStore } from './file-store.ts';
 import { RedisStreamStore } from './redis-stream-store.ts';
 import { DEFAULT_HISTORY_FILE, type HistoryStore } from './store.ts';
 
 /** The store the environment names: Redis when `MODT_REDIS_URL` is set, else the file. */
 export function openHistoryStore(env: Env): HistoryStore {
-  const redisUrl = env.MODT_REDIS_URL;
-  if (redisUrl) return new RedisStreamStore({ url: redisUrl, stream: env.MODT_HISTORY_STREAM });
+  if (env.MODT_REDIS_URL) {
+    // Checked here, at start: ioredis would otherwise take a bad URL for a host name and
+    // retry it for ever, with the unit looking healthy and storing nothing.
+    const url = readUrl(env, 'MODT_REDIS_URL', '', ['redis', 'rediss']).href;
+    return new RedisStreamStore({ url, stream: env.MODT_HISTORY_STREAM });
+  }
   return new FileStore(env.MODT_HISTORY_FILE || DEFAULT_HISTORY_FILE);
 }

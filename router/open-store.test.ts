@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
+import { openHistoryStore } from './history/index.ts';
+
+for (const bad of ['localhost:6379', 'http://127.0.0.1:6379', 'not a url']) {
+  test(`MODT_REDIS_URL '${bad}' is refused at start as ${ErrorCodes.SETTING_INVALID}`, () => {
+    assert.throws(
+      () => openHistoryStore({ MODT_REDIS_URL: bad }),
+      (err: unknown) =>
+        err instanceof ModtFailure &&
+        err.code === ErrorCodes.SETTING_INVALID &&
+        err.message.startsWith('MODT_REDIS_URL: expected'),
+    );
+  });
+}
+
+test('a redis:// MODT_REDIS_URL opens the Redis store, without connecting yet', async () => {
+  const store = openHistoryStore({ MODT_REDIS_URL: 'redis://127.0.0.1:1/' });
+  assert.match(store.location, /127\.0\.0\.1:1/);
+  await store.close();
+});
