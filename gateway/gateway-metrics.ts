@@ -11,6 +11,7 @@ interface GatewayFigures {
     loginFailures: number;
     pushes: number;
     held: number;
+    unanswered: number;
     dropped: Record<string, number>;
     refused: Record<string, number>;
   };
@@ -20,7 +21,8 @@ interface GatewayFigures {
 /**
  * The gateway's metrics, copied from its `stats` when scraped: the messages it received and
  * dropped (by code, in the same families as the units'), the dead letters it sent, logins,
- * refused requests, redirects pushed and held, and the sessions it holds.
+ * refused requests, redirects pushed and held, logins no app answered in time, and the
+ * sessions it holds.
  */
 export function observeGateway(metrics: MetricsRegistry, gateway: GatewayFigures): void {
   const unit = { unit: GATEWAY_ACCOUNT };
@@ -31,6 +33,10 @@ export function observeGateway(metrics: MetricsRegistry, gateway: GatewayFigures
   const refused = metrics.counter('modt_gateway_refused_total', 'Browser requests refused');
   const pushes = metrics.counter('modt_gateway_pushes_total', 'Redirects pushed to a browser');
   const held = metrics.counter('modt_gateway_held_total', 'Redirects held until a socket opens');
+  const unanswered = metrics.counter(
+    'modt_gateway_unanswered_total',
+    'Logins no app answered in time, their page told',
+  );
   const sessions = metrics.gauge('modt_gateway_sessions', 'Browser sessions held');
 
   metrics.onCollect(() => {
@@ -41,6 +47,7 @@ export function observeGateway(metrics: MetricsRegistry, gateway: GatewayFigures
     logins.mirror({ result: 'failed' }, stats.loginFailures);
     pushes.mirror({}, stats.pushes);
     held.mirror({}, stats.held);
+    unanswered.mirror({}, stats.unanswered);
     for (const [code, n] of Object.entries(stats.dropped)) dropped.mirror({ ...unit, code }, n);
     for (const [code, n] of Object.entries(stats.refused)) refused.mirror({ code }, n);
     sessions.set({}, gateway.sessions);

@@ -46,6 +46,11 @@ export interface GatewayOptions {
   users: UserStore;
   pendingTtlMs: number;
   answerTtlMs: number;
+  /**
+   * A login no app has answered after this long: its page is told so. An answer that comes
+   * later is still pushed, up to `answerTtlMs`.
+   */
+  noAnswerNoticeMs: number;
   /** A session without a socket is forgotten after this long unseen. */
   sessionIdleMs: number;
   /** A session is forgotten this long after its secret was issued (at login it is renewed). */
@@ -86,8 +91,8 @@ const LISTEN_EXCLUSIVE_PORT = 1;
  * The identify unit: serves the login page, checks credentials, owns every browser session
  * and its WebSockets, publishes `modt/auth/success`, and pushes the redirect of the first
  * valid `modt/app/ready` to the right browser. Emits `login`, `login-failed`, `refused`,
- * `socket-refused`, `push`, `held`, `drop`, `sockets-expired`, `failure`, `ready`, `down`,
- * `problem` and `history-problem`; the process at the edge logs them.
+ * `socket-refused`, `push`, `held`, `unanswered`, `drop`, `sockets-expired`, `failure`,
+ * `ready`, `down`, `problem` and `history-problem`; the process at the edge logs them.
  */
 export class Gateway extends EventEmitter {
   readonly stats = {
@@ -98,6 +103,7 @@ export class Gateway extends EventEmitter {
     pushes: 0,
     resent: 0,
     held: 0,
+    unanswered: 0,
     dropped: {} as Record<string, number>,
     refused: {} as Record<string, number>,
   };
@@ -116,6 +122,8 @@ export class Gateway extends EventEmitter {
   #login: LoginRoute<Socket>;
   #sockets: SocketRoute;
   #sweep: NodeJS.Timeout | undefined;
+  /** The notice timer of each login not answered yet, by its `session_id`. */
+  #unanswered = new Map<string, NodeJS.Timeout>();
   #monitor: MonitorRoute;
 
   constructor(options: GatewayOptions) {
@@ -226,6 +234,8 @@ export class Gateway extends EventEmitter {
 
   async stop(): Promise<void> {
     clearInterval(this.#sweep);
+    for (const timer of this.#unanswered.values()) clearTimeout(timer);
+    this.#unanswered.clear();
     if (this.#listenSocket) this.#uws.us_listen_socket_close(this.#listenSocket);
     this.#listenSocket = undefined;
     this.#sockets.closeAll();
@@ -283,6 +293,7 @@ export class Gateway extends EventEmitter {
   #onLoginEvent(event: LoginEvent): void {
     if (event.kind === 'login') {
       this.stats.logins += 1;
+      this.#awaitAnswer(event.sessionId);
       this.emit('login', { userId: event.userId, sessionId: event.sessionId });
       return;
     }
@@ -306,7 +317,26 @@ export class Gateway extends EventEmitter {
       this.emit('refused', event.refusal);
       return;
     }
-    this.emit('socket-refused', { reason: event.reason, origin: event.origin });
+    // A foreign Origin is most often the page opened under another name than the public URL
+    // (127.0.0.1 for localhost): the line names the origin expected.
+    const expected = event.reason === 'origin' ? this.#options.publicUrl.origin : undefined;
+    this.emit('socket-refused', { reason: event.reason, origin: event.origin, expected });
+  }
+
+  /**
+   * Tells the page of a login that no app answered it in `noAnswerNoticeMs`, so the user is
+   * not left waiting without a word; the page still follows an answer that comes later.
+   */
+  #awaitAnswer(sessionId: string): void {
+    const timer = setTimeout(() => {
+      this.#unanswered.delete(sessionId);
+      const told = this.#dispatcher.onNoAnswer(sessionId, this.#now());
+      if (told === undefined) return;
+      this.stats.unanswered += 1;
+      this.emit('unanswered', told);
+    }, this.#options.noAnswerNoticeMs);
+    timer.unref();
+    this.#unanswered.set(sessionId, timer);
   }
 
   #count(code: ErrorCode, by = 1): void {
@@ -354,6 +384,8 @@ export class Gateway extends EventEmitter {
       if (!ready.ok) return this.#drop(topic, payload, ready.error);
       const result = this.#dispatcher.onReady(ready.value, now);
       if ('code' in result) return this.#drop(topic, payload, result);
+      clearTimeout(this.#unanswered.get(ready.value.session_id));
+      this.#unanswered.delete(ready.value.session_id);
       if (result.push) return this.#pushed(result.push);
       this.stats.held += 1;
       this.emit('held', { sessionId: ready.value.session_id, appName: ready.value.app_name });

@@ -17,7 +17,7 @@ export {
 export { hashPassword, verifyPassword, DEFAULT_COST, type ScryptCost } from './passwords.ts';
 export { loadUws, UWS_BINARY } from './uws.ts';
 export { checkRedirect, allowedOriginsOf } from './redirect-policy.ts';
-export { RedirectDispatcher, type Push } from './redirect-dispatcher.ts';
+export { RedirectDispatcher, type NoAnswer, type Push } from './redirect-dispatcher.ts';
 export { SessionRegistry, type BrowserSession, type Login } from './session-registry.ts';
 export { AttemptLimiter, type AttemptLimits } from './attempt-limiter.ts';
 export { LoginThrottle, type ThrottleLimits } from './login-throttle.ts';

@@ -74,11 +74,12 @@ export class LoginRoute<Socket> {
     const { registry, now } = this.#options;
     const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
     const existing = registry.touch(secret, now());
-    if (existing) return send(res, html('200 OK', loginPage(existing.csrf)));
+    const origin = this.#publicOrigin;
+    if (existing) return send(res, html('200 OK', loginPage(existing.csrf, origin)));
 
     const session = registry.create(now());
     const cookie = sessionCookie(session.secret, this.#secureFor(res, req));
-    send(res, html('200 OK', loginPage(session.csrf), [['set-cookie', cookie]]));
+    send(res, html('200 OK', loginPage(session.csrf, origin), [['set-cookie', cookie]]));
   }
 
   post(res: HttpResponse, req: HttpRequest): void {
@@ -127,7 +128,7 @@ export class LoginRoute<Socket> {
       return refusedReply('413 Payload Too Large', ErrorCodes.PAYLOAD_TOO_LARGE, error);
     }
     if (request.origin !== '' && request.origin !== this.#publicOrigin) {
-      const error = 'login from a foreign origin';
+      const error = `login from a foreign origin: open the page at ${this.#publicOrigin}/`;
       return refusedReply('403 Forbidden', ErrorCodes.ORIGIN_NOT_ALLOWED, error);
     }
     const session = registry.touch(request.secret, now());

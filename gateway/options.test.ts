@@ -16,6 +16,12 @@ test('the limits of issue 3 have their defaults when nothing is set', () => {
   assert.deepEqual(options.trustedProxies, []);
 });
 
+test('a login unanswered for 10 s has its page told, unless MODT_NO_ANSWER_NOTICE_MS says', () => {
+  assert.equal(readGatewayOptions({}, users).noAnswerNoticeMs, 10_000);
+  const env = { MODT_NO_ANSWER_NOTICE_MS: '2500' };
+  assert.equal(readGatewayOptions(env, users).noAnswerNoticeMs, 2500);
+});
+
 test('each limit is read from its variable', () => {
   const options = readGatewayOptions(
     {
@@ -39,6 +45,7 @@ const bad: { name: string; value: string }[] = [
   { name: 'MODT_LOGIN_MAX_PER_IP', value: 'many' },
   { name: 'MODT_LOGIN_MAX_PER_USER', value: '-1' },
   { name: 'MODT_LOGIN_WINDOW_MS', value: '1.5' },
+  { name: 'MODT_NO_ANSWER_NOTICE_MS', value: '0' },
   { name: 'MODT_TRUSTED_PROXIES', value: '10.0.0.1,proxy.internal' },
   { name: 'MODT_TRUSTED_PROXIES', value: '10.0.0.0/40' },
 ];

@@ -23,6 +23,7 @@ export function readGatewayOptions(env: Env, users: UserStore): GatewayOptions {
     users,
     pendingTtlMs: readPositiveInt(env, 'MODT_PENDING_TTL_MS', 10_000),
     answerTtlMs: readPositiveInt(env, 'MODT_ANSWER_TTL_MS', 30_000),
+    noAnswerNoticeMs: readPositiveInt(env, 'MODT_NO_ANSWER_NOTICE_MS', 10_000),
     sessionIdleMs: readPositiveInt(env, 'MODT_SESSION_IDLE_MS', 30 * 60_000),
     sessionMaxMs: readPositiveInt(env, 'MODT_SESSION_MAX_MS', 12 * 60 * 60_000),
     maxSessions: readPositiveInt(env, 'MODT_MAX_SESSIONS', 100_000),

@@ -26,13 +26,16 @@ ${body}
 
 /**
  * The login page: a plain form carrying the session's token (CSRF), and a script that logs
- * in and waits for the redirect. The script posts the whole form, token included.
+ * in and waits for the redirect. The script posts the whole form, token included. The form
+ * names the origin the gateway takes sockets and logins from, so a page opened under
+ * another name (127.0.0.1 for localhost) says so instead of waiting for a socket refused.
  */
-export function loginPage(csrf: string): string {
+export function loginPage(csrf: string, publicOrigin: string): string {
   return page(
     'Sign in · MoDT',
     `<h1>Sign in</h1>
-<form id="login" method="post" action="/login">
+<p id="hint" role="alert" hidden></p>
+<form id="login" method="post" action="/login" data-origin="${escapeHtml(publicOrigin)}">
   <input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
   <label>Username <input name="username" autocomplete="username" required autofocus></label>
   <label>Password
@@ -67,14 +70,38 @@ export function messagePage(title: string, text: string): string {
 
 /**
  * The login page's script. The socket is opened first and kept open (reopened after a
- * drop), so the redirect can arrive the moment the app is ready.
+ * drop), so the redirect can arrive the moment the app is ready. A page opened under another
+ * origin than the gateway's says which to open, and tries its socket once only: the gateway
+ * refuses it, and logs the origin it expected.
  */
 export const LOGIN_SCRIPT = `'use strict';
 (() => {
   const form = document.getElementById('login');
   const status = document.getElementById('status');
   const say = (text) => { status.textContent = text; };
+  const expected = form.dataset.origin;
+  const foreign = typeof expected === 'string' && expected !== location.origin;
   let delay = 250;
+
+  function showForeignOrigin() {
+    const hint = document.getElementById('hint');
+    const link = document.createElement('a');
+    link.href = expected + '/';
+    link.textContent = expected + '/';
+    hint.textContent = 'This page is open at ' + location.origin + ', but the gateway takes ' +
+      'sign-ins only at ' + expected + ' (MODT_PUBLIC_URL). Open ';
+    hint.append(link, ' instead.');
+    hint.hidden = false;
+    document.body.dataset.origin = 'foreign';
+  }
+
+  function noAnswer(message) {
+    const seconds = Math.round((Number(message.waited_ms) || 0) / 1000);
+    const waited = 'The app did not answer within ' + seconds + ' s. ';
+    const next = message.waiting ? 'This page opens it if it answers later.' : 'Try again later.';
+    say(waited + next);
+    document.body.dataset.answer = 'none';
+  }
 
   function connect() {
     const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
@@ -90,11 +117,14 @@ export const LOGIN_SCRIPT = `'use strict';
         socket.send('{"type":"ack"}');
         say('Opening ' + (message.app_name || 'the app') + '…');
         location.assign(message.url);
+        return;
       }
+      if (message.type === 'no-answer') noAnswer(message);
     });
     socket.addEventListener('close', (event) => {
       document.body.dataset.socket = 'closed';
       if (event.code === 4401) { say('Your session has ended: reload the page.'); return; }
+      if (foreign) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 5000);
     });
@@ -116,6 +146,7 @@ export const LOGIN_SCRIPT = `'use strict';
     say(answer.ok ? 'Signed in as ' + answer.user_id + '. Waiting for the app…' : answer.error);
   });
 
+  if (foreign) showForeignOrigin();
   connect();
 })();
 `;
@@ -128,4 +159,5 @@ input, button { font: inherit; padding: 0.5rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.4rem 0.6rem; border-bottom: 1px solid #8884; }
 .note { color: #888; font-size: 0.9rem; }
+#hint { padding: 0.5rem; border: 1px solid #c60; }
 `;

@@ -206,6 +206,46 @@ describe('RedirectDispatcher', () => {
     assert.deepEqual(socket.frames, []);
   });
 
+  test('a login no app answered has its open sockets told, and still takes an answer', () => {
+    const { dispatcher, session, login, ready } = setup({ answerTtlMs: 30_000 });
+    const socket = new FakeSocket();
+    session.sockets.add(socket);
+
+    const told = dispatcher.onNoAnswer(login.sessionId, 11_000);
+    const expected = { sessionId: login.sessionId, userId: 'demo', waitedMs: 10_000, sockets: 1 };
+    assert.deepEqual(told, expected);
+    assert.deepEqual(JSON.parse(socket.frames[0]!), {
+      type: 'no-answer',
+      waited_ms: 10_000,
+      waiting: true,
+    });
+    const late = dispatcher.onReady(ready(), 12_000);
+    assert.ok(!('code' in late) && late.push);
+    assert.equal(JSON.parse(socket.frames[1]!).type, 'redirect');
+  });
+
+  test('no notice is sent for a login answered, replaced by a newer one, or unknown', () => {
+    const answered = setup();
+    answered.dispatcher.onReady(answered.ready(), 1100);
+    assert.equal(answered.dispatcher.onNoAnswer(answered.login.sessionId, 11_000), undefined);
+
+    const replaced = setup();
+    const identity = { userId: 'demo', role: 'user' };
+    replaced.registry.beginLogin(replaced.session, identity, 2000);
+    assert.equal(replaced.dispatcher.onNoAnswer(replaced.login.sessionId, 11_000), undefined);
+
+    const { dispatcher } = setup();
+    assert.equal(dispatcher.onNoAnswer(crypto.randomUUID(), 11_000), undefined);
+  });
+
+  test('a notice past the answer limit says no answer will be pushed any more', () => {
+    const { dispatcher, session, login } = setup({ answerTtlMs: 5000 });
+    const socket = new FakeSocket();
+    session.sockets.add(socket);
+    dispatcher.onNoAnswer(login.sessionId, 7000);
+    assert.equal(JSON.parse(socket.frames[0]!).waiting, false);
+  });
+
   test('a display is kept for its login and refused for an unknown one', () => {
     const { dispatcher, login } = setup();
     const display = { session_id: login.sessionId, app_name: 'a', title: 'Hi', items: [] };

@@ -16,6 +16,15 @@ export interface DispatchOptions {
   pendingTtlMs: number;
 }
 
+/** A login's page was told that no app answered it in time. */
+export interface NoAnswer {
+  sessionId: string;
+  userId: string;
+  /** From the login to the notice. */
+  waitedMs: number;
+  sockets: number;
+}
+
 /** Sends one text frame; false when the socket did not take it. */
 export type SendFrame<Socket> = (socket: Socket, frame: string) => boolean;
 
@@ -92,6 +101,26 @@ export class RedirectDispatcher<Socket> {
     if (login === undefined) return unknownSession(display.session_id);
     this.#registry.putDisplay(login, display);
     return null;
+  }
+
+  /**
+   * Tells every open socket of a login that no app has answered it, unless one has by now
+   * or a newer login replaced it. The frame says whether an answer may still be pushed.
+   */
+  onNoAnswer(sessionId: string, now: number): NoAnswer | undefined {
+    const session = this.#registry.byLogin(sessionId, now);
+    const login = session?.login;
+    if (session === undefined || login === undefined || login.answeredBy !== undefined) {
+      return undefined;
+    }
+    const waitedMs = now - login.at;
+    const stillWaiting = waitedMs < this.#options.answerTtlMs;
+    const frame = JSON.stringify({ type: 'no-answer', waited_ms: waitedMs, waiting: stillWaiting });
+    let sockets = 0;
+    for (const socket of session.sockets) {
+      if (this.#send(socket, frame)) sockets += 1;
+    }
+    return { sessionId, userId: login.userId, waitedMs, sockets };
   }
 
   /** Delivers a held redirect to a socket that just opened, while it is still fresh. */

@@ -1,3 +1,4 @@
+import { ErrorCodes } from '../protocol/index.ts';
 import type { Logger } from '../router/index.ts';
 import {
   Gateway,
@@ -5,7 +6,14 @@ import {
   type GatewayOptions,
   type GatewayRefusal,
 } from './gateway.ts';
-import type { Push } from './redirect-dispatcher.ts';
+import type { NoAnswer, Push } from './redirect-dispatcher.ts';
+
+/** A browser socket refused at upgrade; `expected` is the origin it should have come from. */
+interface SocketRefusal {
+  reason: 'origin' | 'session';
+  origin?: string;
+  expected?: string;
+}
 
 /**
  * Creates the gateway, logs what it reports with the fields every unit logs too
@@ -42,7 +50,16 @@ export async function startGateway(options: GatewayOptions, log: Logger): Promis
   gateway.on('held', ({ sessionId, appName }) => {
     log.debug({ session_id: sessionId, app_name: appName }, 'redirect held for socket');
   });
-  gateway.on('socket-refused', (detail) => log.warn(detail, 'socket refused'));
+  gateway.on('unanswered', ({ sessionId, userId, waitedMs, sockets }: NoAnswer) => {
+    const fields = { session_id: sessionId, user_id: userId, waitedMs, sockets };
+    log.warn(fields, 'login unanswered, its page told');
+  });
+  gateway.on('socket-refused', ({ reason, origin, expected }: SocketRefusal) => {
+    if (reason !== 'origin') return log.warn({ reason }, 'socket refused');
+    const hint = `open the page at ${expected}/, or set MODT_PUBLIC_URL to the address in use`;
+    const fields = { code: ErrorCodes.ORIGIN_NOT_ALLOWED, reason, origin, expected, hint };
+    log.warn(fields, 'socket refused: its Origin is not the public URL');
+  });
   gateway.on('failure', ({ where, reason }) => log.error({ where, reason }, 'gateway failure'));
   gateway.on('history-problem', ({ reason }) => {
     log.error({ reason, store: options.history?.location }, 'history store unreadable');

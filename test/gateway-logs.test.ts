@@ -88,4 +88,44 @@ describe('what the gateway logs at each level', () => {
     assert.ok(!messages.includes('login'), messages.join(', '));
     assert.ok(!messages.includes('redirect pushed'), messages.join(', '));
   });
+
+  test('a socket from another origin is a warning that names the origin expected', async (t) => {
+    const broker = await startMosquitto();
+    t.after(() => broker.stop());
+    const { gateway, lines } = await loggedGateway(broker.url, 'info');
+    t.after(() => gateway.stop());
+
+    const browser = new BrowserClient(`http://127.0.0.1:${gateway.port}/`);
+    t.after(() => browser.close());
+    await browser.openLoginPage();
+    const otherName = `http://localhost:${gateway.port}`;
+    await assert.rejects(browser.openSocket(otherName), /403/);
+    const line = lines.find((l) => l.msg === 'socket refused: its Origin is not the public URL');
+    assert.ok(line, lines.map((l) => l.msg).join(', '));
+    assert.equal(line.level, LEVELS.warn);
+    assert.equal(line.code, 'MODT_ERR_ORIGIN_NOT_ALLOWED');
+    assert.equal(line.origin, otherName);
+    assert.equal(line.expected, `http://127.0.0.1:${gateway.port}`);
+    const hint = `open the page at http://127.0.0.1:${gateway.port}/, or set MODT_PUBLIC_URL`;
+    assert.ok(String(line.hint).startsWith(hint), String(line.hint));
+  });
+
+  test('a login no app answered is a warning once its page was told', async (t) => {
+    const broker = await startMosquitto();
+    t.after(() => broker.stop());
+    const env = { MODT_NO_ANSWER_NOTICE_MS: '200' };
+    const { gateway, lines } = await loggedGateway(broker.url, 'info', env);
+    t.after(() => gateway.stop());
+
+    const browser = new BrowserClient(`http://127.0.0.1:${gateway.port}/`);
+    t.after(() => browser.close());
+    await browser.openLoginPage();
+    await browser.openSocket();
+    assert.equal((await browser.login('demo', 'demo')).status, 200);
+    assert.equal((await browser.nextFrame()).type, 'no-answer');
+    const line = lines.find((l) => l.msg === 'login unanswered, its page told');
+    assert.equal(line?.level, LEVELS.warn);
+    assert.equal(line?.user_id, 'demo');
+    assert.equal(line?.sockets, 1);
+  });
 });

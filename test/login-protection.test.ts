@@ -92,7 +92,8 @@ describe('the login form carries a token of its session (CSRF)', () => {
     const fields = { csrf: browser.csrf, username: 'demo', password: 'demo' };
     const answer = await browser.postLogin(fields, { origin: 'https://evil.example' });
     assert.equal(answer.status, 403);
-    assert.equal(answer.body.error, 'login from a foreign origin');
+    const expected = `http://127.0.0.1:${gateway.port}/`;
+    assert.equal(answer.body.error, `login from a foreign origin: open the page at ${expected}`);
     assert.equal(answer.body.code, ErrorCodes.ORIGIN_NOT_ALLOWED);
     await logins.expectNothing(300);
   });

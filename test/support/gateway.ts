@@ -26,6 +26,7 @@ export async function startTestGateway(mqttUrl: string, overrides: Partial<Gatew
     users,
     pendingTtlMs: 10_000,
     answerTtlMs: 30_000,
+    noAnswerNoticeMs: 10_000,
     sessionIdleMs: 60_000,
     sessionMaxMs: 60 * 60_000,
     maxSessions: 1000,
