@@ -71,6 +71,8 @@ describe('decodePayload accepts', () => {
       payload: withRaw(login, 'user_id', '"\\\\ud800"'),
     },
     { name: 'non-ASCII UTF-8 text', schema: AuthSuccess, payload: loginWith({ user_id: 'ユーザー' }) },
+    { name: 'a real U+FFFD', schema: AuthSuccess, payload: loginWith({ user_id: 'a\uFFFDb' }) },
+    { name: 'a raw emoji', schema: AuthSuccess, payload: loginWith({ user_id: '\u{1F600}' }) },
     {
       name: 'whitespace around the JSON',
       schema: AppReady,
@@ -99,6 +101,14 @@ describe('decodePayload accepts', () => {
     assert.ok(decodePayload(payload, AppReady).ok);
   });
 
+  test('a Uint8Array that is no Buffer is decoded from its own bytes only', () => {
+    const whole = Buffer.concat([text('garbage'), json(ready), text("{'more")]);
+    const view = new Uint8Array(whole.buffer, whole.byteOffset + 7, json(ready).length);
+    const decoded = decodePayload(view, AppReady);
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.value, ready);
+  });
+
   test('a view into a larger buffer is decoded from its own bytes only', () => {
     const whole = Buffer.concat([text('garbage'), json(ready), text("{'more")]);
     const view = whole.subarray(7, 7 + json(ready).length);
@@ -125,6 +135,8 @@ const notUtf8: Refusal[] = [
   ['a truncated UTF-8 sequence', bytes(0xe3, 0x81)],
   ['an overlong UTF-8 encoding', bytes(0xc0, 0xaf)],
   ['a surrogate encoded as UTF-8 bytes', bytes(0xed, 0xa0, 0x80)],
+  ['invalid UTF-8 after a real U+FFFD', Buffer.concat([text('\uFFFD'), bytes(0xff)])],
+  ['a code point past U+10FFFF', bytes(0xf4, 0x90, 0x80, 0x80)],
 ].map(([name, raw]) => ({
   name: name as string,
   schema: AuthSuccess,

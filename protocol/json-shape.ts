@@ -6,6 +6,8 @@ export const MAX_DEPTH = 32;
 /** Keys that mean something to JavaScript objects, refused anywhere (no prototype pollution). */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_OBJECT = 0x7b;
@@ -14,13 +16,130 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const COLON = 0x3a;
 
+/** Nothing of its own: whatever for-in lists on it was planted on Object.prototype. */
+const EMPTY = {};
+
+/** Keys seen by the last `leastLength` walk. */
+let keyCount = 0;
+
 /**
  * What `JSON.parse` lets through silently and MoDT refuses: a key twice in one object (the
  * parser keeps the last, so two readers can see two messages), a key that names part of
- * JavaScript's object machinery, and nesting deeper than MAX_DEPTH. Runs on text that
- * `JSON.parse` already accepted, so it only has to find strings, brackets and colons.
+ * JavaScript's object machinery, nesting deeper than MAX_DEPTH and a lone surrogate escape.
+ * `value` is what `JSON.parse` made of `text`, and `text` was decoded from valid UTF-8.
+ *
+ * A walk of `value` finds forbidden keys however they are spelt, and the depth. What it
+ * cannot see is a key the parser dropped; the text's length or its colons prove there was
+ * none. A text neither proves clean gets the full scan, so the error is always the one the
+ * scan finds first in the text.
  */
-export function checkJsonShape(text: string): ModtError | null {
+export function checkJsonShape(text: string, value: unknown): ModtError | null {
+  // The walk lists keys with for-in, which would list a key planted on Object.prototype too.
+  if (objectPrototypeHasKeys()) return scanJsonShape(text, value);
+
+  keyCount = 0;
+  const least = leastLength(value, 1);
+
+  // A dropped key, like a blank, an escape or a number's second character, makes the text
+  // longer than the least its value needs, so a text of just that length has none of them.
+  // Without an escape it has no lone surrogate either: valid UTF-8 cannot hold one.
+  if (least === text.length) return null;
+
+  // Each key ends in a quote, blanks and a colon, so the text has at most as many keys as
+  // such colons; if the value kept that many, the parser dropped none.
+  if (least !== -1 && keyColonsIn(text) === keyCount) return loneSurrogateIn(text, value);
+
+  return scanJsonShape(text, value);
+}
+
+/** The answer of `checkJsonShape` from the full scan alone: what its shortcuts must agree with. */
+export function scanJsonShape(text: string, value: unknown): ModtError | null {
+  return firstShapeError(text) ?? loneSurrogateIn(text, value);
+}
+
+/**
+ * The fewest characters JSON text for `value` takes, counting its keys into `keyCount`; -1
+ * for a value that nests deeper than MAX_DEPTH or has a forbidden key.
+ */
+function leastLength(value: unknown, depth: number): number {
+  if (typeof value !== 'object') return scalarLength(value);
+  if (value === null) return 4;
+  if (depth > MAX_DEPTH) return -1;
+
+  if (Array.isArray(value)) {
+    // Brackets and the commas between items.
+    let length = value.length === 0 ? 2 : value.length + 1;
+    for (let i = 0; i < value.length; i++) {
+      const item = itemLength(value[i], depth + 1);
+      if (item === -1) return -1;
+      length += item;
+    }
+    return length;
+  }
+
+  // Braces, and per key its quotes, its colon and a comma; one comma fewer than keys.
+  let length = 1;
+  for (const key in value) {
+    const n = key.length;
+    if ((n === 9 || n === 11) && FORBIDDEN_KEYS.has(key)) return -1;
+    const item = itemLength((value as Record<string, unknown>)[key], depth + 1);
+    if (item === -1) return -1;
+    keyCount++;
+    length += n + 4 + item;
+  }
+  return length === 1 ? 2 : length;
+}
+
+function objectPrototypeHasKeys(): boolean {
+  for (const key in EMPTY) return key !== undefined;
+  return false;
+}
+
+/** `leastLength` with its commonest case, a string, kept out of the recursion. */
+function itemLength(item: unknown, depth: number): number {
+  return typeof item === 'string' ? item.length + 2 : leastLength(item, depth);
+}
+
+function scalarLength(value: unknown): number {
+  if (typeof value === 'string') return value.length + 2;
+  if (typeof value === 'number') return 1;
+  return value ? 4 : 5;
+}
+
+/** Colons after a quote and blanks: one for each key in `text`, and maybe some in strings. */
+function keyColonsIn(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) {
+    let before = i - 1;
+    while (isBlank(text.charCodeAt(before))) before--;
+    if (text.charCodeAt(before) === QUOTE) count++;
+  }
+  return count;
+}
+
+function loneSurrogateIn(text: string, value: unknown): ModtError | null {
+  // Only an escape can smuggle a lone surrogate past the UTF-8 check, so the walk is
+  // skipped for the common payload that has none.
+  if (!SURROGATE_ESCAPE.test(text) || !hasLoneSurrogate(value)) return null;
+  return modtError(ErrorCodes.PAYLOAD_LONE_SURROGATE, 'payload holds a lone surrogate escape');
+}
+
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return !value.isWellFormed();
+  if (Array.isArray(value)) return value.some(hasLoneSurrogate);
+  if (value === null || typeof value !== 'object') return false;
+  for (const [key, item] of Object.entries(value)) {
+    if (!key.isWellFormed() || hasLoneSurrogate(item)) return true;
+  }
+  return false;
+}
+
+/**
+ * The first duplicate key, forbidden key or nesting too deep in `text`, in the order of the
+ * text. Runs on text that `JSON.parse` already accepted, so it only has to find strings,
+ * brackets and colons.
+ */
+function firstShapeError(text: string): ModtError | null {
   // Each open object's keys so far; null marks an open array.
   const open: (Set<string> | null)[] = [];
   for (let i = 0; i < text.length; i++) {
@@ -72,9 +191,14 @@ function isKey(text: string, from: number): boolean {
   for (let i = from; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === COLON) return true;
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+    if (!isBlank(c)) return false;
   }
   return false;
+}
+
+/** JSON's four blanks (RFC 8259, section 2). */
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 function keyText(text: string, start: number, end: number): string {
