@@ -232,12 +232,23 @@ export class Gateway extends EventEmitter {
     return this.#link.waitReady(timeoutMs);
   }
 
+  /**
+   * Stops taking logins, the first step of stopping: the port takes no new connection, and a
+   * login on a connection still open answers 503 (`MODT_ERR_GATEWAY_STOPPING`). The bus link
+   * and the open sockets stay, so the answers to logins already made still reach their page
+   * while the units finish what they hold.
+   */
+  stopTaking(): void {
+    this.#login.stopTaking();
+    if (this.#listenSocket) this.#uws.us_listen_socket_close(this.#listenSocket);
+    this.#listenSocket = undefined;
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.#sweep);
     for (const timer of this.#unanswered.values()) clearTimeout(timer);
     this.#unanswered.clear();
-    if (this.#listenSocket) this.#uws.us_listen_socket_close(this.#listenSocket);
-    this.#listenSocket = undefined;
+    this.stopTaking();
     this.#sockets.closeAll();
     await this.#monitor.stop();
     await this.#link.close();

@@ -63,6 +63,7 @@ const MAX_LOGIN_BODY_BYTES = 4096;
 export class LoginRoute<Socket> {
   #options: LoginRouteOptions<Socket>;
   #publicOrigin: string;
+  #stopping = false;
 
   constructor(options: LoginRouteOptions<Socket>) {
     this.#options = options;
@@ -80,6 +81,11 @@ export class LoginRoute<Socket> {
     const session = registry.create(now());
     const cookie = sessionCookie(session.secret, this.#secureFor(res, req));
     send(res, html('200 OK', loginPage(session.csrf, origin), [['set-cookie', cookie]]));
+  }
+
+  /** From now on every login answers 503: the gateway is stopping. */
+  stopTaking(): void {
+    this.#stopping = true;
   }
 
   post(res: HttpResponse, req: HttpRequest): void {
@@ -118,11 +124,15 @@ export class LoginRoute<Socket> {
   }
 
   /**
-   * The checks of a login, cheapest first: size, Origin, session, the form's token, the
-   * attempt limits, and only then the scrypt check.
+   * The checks of a login, cheapest first: a gateway still taking logins, size, Origin,
+   * session, the form's token, the attempt limits, and only then the scrypt check.
    */
   async #reply(body: Buffer | null, request: LoginRequest): Promise<Reply> {
     const { registry, throttle, users, now } = this.#options;
+    if (this.#stopping) {
+      const error = 'the gateway is stopping, try again in a moment';
+      return refusedReply('503 Service Unavailable', ErrorCodes.GATEWAY_STOPPING, error);
+    }
     if (body === null) {
       const error = 'login request too large';
       return refusedReply('413 Payload Too Large', ErrorCodes.PAYLOAD_TOO_LARGE, error);

@@ -1,5 +1,6 @@
 import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
 import { createLogger, openHistoryStore, type Env, type HistoryStore } from '../router/index.ts';
+import { settlePort } from './free-port.ts';
 import { readGatewayOptions } from './options.ts';
 import { startGateway } from './start-gateway.ts';
 import { UserStore } from './user-store.ts';
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
     }
     const users = await UserStore.load(file);
     const history = historyOf(process.env);
-    const options = { ...readGatewayOptions(process.env, users), history };
+    const env = await settlePort(process.env);
+    const options = { ...readGatewayOptions(env, users), history };
     const gateway = await startGateway(options, log);
     const stop = (signal: string) => {
       log.info({ signal }, 'gateway stopping');

@@ -47,6 +47,8 @@ export const ErrorCodes = {
   SESSION_MISSING: 'MODT_ERR_SESSION_MISSING',
   /** A browser request whose `Origin` is not the gateway's public one (MODT_PUBLIC_URL). */
   ORIGIN_NOT_ALLOWED: 'MODT_ERR_ORIGIN_NOT_ALLOWED',
+  /** A login while the gateway is stopping: it takes none, so none is left unanswered. */
+  GATEWAY_STOPPING: 'MODT_ERR_GATEWAY_STOPPING',
   /** Too many login attempts from one client address or for one username in a window. */
   LOGIN_THROTTLED: 'MODT_ERR_LOGIN_THROTTLED',
   /** A browser socket sent more messages than its budget allows. */

@@ -14,10 +14,12 @@ import {
   UserStore,
   hashPassword,
   readGatewayOptions,
+  settlePort,
   startGateway,
   type Gateway,
 } from '../gateway/index.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
+import { stopStack } from './stop-stack.ts';
 import { UnitSet } from './unit-set.ts';
 
 export const DEMO_USER = { username: 'demo', password: 'demo', role: 'user' } as const;
@@ -47,15 +49,12 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
 
   const stop = async (signal: string) => {
     log.info({ signal }, 'stack stopping');
-    await units?.stopAll();
-    await gateway?.stop();
-    await historyStore?.close();
-    await broker?.close();
+    await stopStack({ gateway, units, history: historyStore, broker });
     process.exit(0);
   };
 
   try {
-    const env = { ...process.env };
+    const env: Record<string, string | undefined> = { ...(await settlePort(process.env)) };
     if (!env.MODT_MQTT_URL) {
       broker = await startEmbeddedBroker(readPort(env, 'MODT_BROKER_PORT', 1883));
       env.MODT_MQTT_URL = broker.url;
@@ -87,16 +86,24 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
     const monitor = new URL('/monitor', options.publicUrl).href;
     const admin = env.MODT_USERS_FILE ? 'an admin of that file' : `admin / ${adminPassword}`;
     console.log(`\nMoDT is up: open ${options.publicUrl.href} and sign in as ${account}.`);
+    if (portOf(options.publicUrl) !== gateway.port) {
+      const proxied = `${options.publicUrl.origin} must lead there (MODT_PUBLIC_URL)`;
+      console.log(`The gateway listens on port ${gateway.port}: ${proxied}.`);
+    }
     console.log(`Watch the conversation at ${monitor}, signed in as ${admin}.`);
     console.log(`History: ${history} (npm run modt -- history). Stop with Ctrl-C.\n`);
   } catch (err) {
     const code = err instanceof ModtFailure ? err.code : undefined;
     log.fatal({ code, reason: (err as Error).message }, 'stack cannot start');
-    await units?.stopAll();
-    await historyStore?.close();
-    await broker?.close();
+    await stopStack({ gateway, units, history: historyStore, broker });
     process.exit(1);
   }
+}
+
+/** The port a URL names, or its scheme's default. */
+function portOf(url: URL): number {
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) void runStack();

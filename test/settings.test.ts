@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCodes } from '../protocol/index.ts';
 import { readRuntimeOptions } from '../router/index.ts';
 import { readGatewayOptions } from '../gateway/index.ts';
-import { freePort, startMosquitto, startStack, startTestGateway, testUsers } from './support/index.ts';
+import {
+  BrowserClient,
+  freePort,
+  startMosquitto,
+  startStack,
+  startTestGateway,
+  testUsers,
+} from './support/index.ts';
 
 const badSettings: { env: Record<string, string>; names: string }[] = [
   { env: { PORT: 'eighty' }, names: 'PORT' },
@@ -42,6 +52,32 @@ test('the defaults hold when nothing is set', async () => {
   assert.equal(options.port, 8080);
   assert.equal(options.publicUrl.href, 'http://localhost:8080/');
   assert.equal(options.mqttUrl.href, 'mqtt://127.0.0.1:1883');
+});
+
+test('npm start with PORT=0 prints the port it took, and the whole stack follows it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'modt-port-0-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const stack = await startStack({
+    PORT: '0',
+    MODT_BROKER_PORT: String(await freePort()),
+    MODT_HISTORY_FILE: join(dir, 'history.jsonl'),
+  });
+  t.after(() => stack.stop());
+
+  const printed = /MoDT is up: open (\S+) and sign in/.exec(stack.output())?.[1];
+  assert.ok(printed, stack.output());
+  const url = new URL(printed);
+  assert.equal(url.hostname, 'localhost');
+  assert.ok(Number(url.port) > 0 && url.port !== '8080', `the port printed: ${url.port}`);
+  assert.doesNotMatch(stack.output(), /The gateway listens on port/);
+
+  // Reached by address, from the page's own origin: its socket, login and redirect all work.
+  const browser = new BrowserClient(`http://127.0.0.1:${url.port}/`, url.origin);
+  t.after(() => browser.close());
+  await browser.openLoginPage();
+  await browser.openSocket();
+  assert.equal((await browser.login('demo', 'demo')).status, 200);
+  assert.equal((await browser.nextFrame()).url, new URL('/apps/dummy-app/', url).href);
 });
 
 test('npm start on a taken port stops with one line that says what to set', async (t) => {

@@ -1,0 +1,28 @@
+import net from 'node:net';
+import { readPort, type Env } from '../router/index.ts';
+import { DEFAULT_PORT } from './options.ts';
+
+/**
+ * `PORT=0` asks for any free port. The public URL follows the port (`http://localhost:$PORT`)
+ * and everything follows the public URL: the address `npm start` prints, the socket's Origin
+ * check and the `redirect_url` of each app, which the units read before the gateway listens.
+ * So unless `MODT_PUBLIC_URL` names the address, the port is taken here first, from the
+ * kernel, and `PORT` set to it. Another process could take it in the instant before the
+ * gateway binds it: the gateway then stops with MODT_ERR_PORT_IN_USE, never on another port.
+ */
+export async function settlePort(env: Env): Promise<Env> {
+  if (readPort(env, 'PORT', DEFAULT_PORT) !== 0 || env.MODT_PUBLIC_URL) return env;
+  const port = await kernelPort(env.MODT_HOST || '0.0.0.0');
+  return { ...env, PORT: String(port) };
+}
+
+function kernelPort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ host, port: 0, exclusive: true }, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
