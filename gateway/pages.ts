@@ -132,6 +132,7 @@ export const LOGIN_SCRIPT = `'use strict';
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    delete document.body.dataset.answer;
     say('Signing in…');
     const body = new URLSearchParams(new FormData(form));
     let answer;
@@ -143,6 +144,8 @@ export const LOGIN_SCRIPT = `'use strict';
       say('The gateway did not answer. Try again.');
       return;
     }
+    // The notice that no app answered may have come first: it stays.
+    if (document.body.dataset.answer === 'none') return;
     say(answer.ok ? 'Signed in as ' + answer.user_id + '. Waiting for the app…' : answer.error);
   });
 
