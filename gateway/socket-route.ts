@@ -38,6 +38,12 @@ const CLOSE_NO_SESSION = 4401;
 const ACK = '{"type":"ack"}';
 /** RFC 6455 §7.4.1: a message that violates the endpoint's policy. */
 const CLOSE_POLICY_VIOLATION = 1008;
+/** IANA WebSocket close codes: try again later. */
+const CLOSE_TRY_AGAIN = 1013;
+/** Bytes a socket may have queued in the gateway; past them uWebSockets.js drops frames. */
+const SOCKET_MAX_BACKPRESSURE_BYTES = 64 * 1024;
+/** What `send` answers when it dropped a frame because the socket's queue is full. */
+const DROPPED = 2;
 
 /**
  * `/ws`: the browser sockets. One opens only from the gateway's own Origin with a live
@@ -62,7 +68,7 @@ export class SocketRoute {
       maxPayloadLength: SOCKET_MAX_PAYLOAD_BYTES,
       idleTimeout: 120,
       sendPingsAutomatically: true,
-      maxBackpressure: 64 * 1024,
+      maxBackpressure: SOCKET_MAX_BACKPRESSURE_BYTES,
       upgrade: (res, req, context) => this.#upgrade(res, req, context),
       open: (ws) => this.#open(ws),
       message: (ws, message) => this.#message(ws, message),
@@ -145,8 +151,16 @@ export class SocketRoute {
   }
 }
 
-/** Sends on a socket only while it is open; uWebSockets.js forbids touching a closed one. */
+/**
+ * Sends on a socket only while it is open; uWebSockets.js forbids touching a closed one.
+ * A frame dropped because the page stopped reading (its queue is past the limit) closes
+ * the socket: left open, it would never carry that redirect, and a page that wakes up
+ * would act on the stale ones queued before it. Closed, its queue is freed at once, and
+ * the page, once it reads again, reconnects and is sent the redirect still pending.
+ */
 export function sendFrame(socket: Socket, frame: string): boolean {
   if (socket.getUserData().closed) return false;
-  return socket.send(frame, false) !== 2;
+  if (socket.send(frame, false) !== DROPPED) return true;
+  socket.end(CLOSE_TRY_AGAIN, 'reader too slow');
+  return false;
 }

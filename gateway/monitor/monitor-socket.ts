@@ -165,7 +165,9 @@ export class MonitorSocket {
  * Sends a JSON frame while the socket is open (uWebSockets.js forbids touching a closed
  * one). A frame dropped for backpressure leaves a hole in the page's history: the socket
  * is closed with 1013, try again later (IANA WebSocket close codes), and the page
- * reconnects to a fresh snapshot.
+ * reconnects to a fresh snapshot. The close frame is queued behind the rest, so it is
+ * dropped with them: what the socket had queued here is freed at once, the page reads what
+ * the kernel still held and then sees the connection end (test/slow-readers.test.ts).
  */
 function sendJson(ws: MonitorWebSocket, value: unknown): void {
   if (ws.getUserData().closed) return;
