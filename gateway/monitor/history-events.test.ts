@@ -20,7 +20,16 @@ describe('a history record read as an event', () => {
 
   const kinds: [name: string, entry: HistoryEntry, expected: object][] = [
     ['a login', login!, { kind: 'login', userId: 'alice', role: 'user', text: 'alice (user)' }],
-    ['a display', entryOf('modt/app/display', display), { kind: 'display', appName: 'dummy-app' }],
+    ['a display', entryOf('modt/app/display/dummy-app', display), {
+      kind: 'display',
+      appName: 'dummy-app',
+    }],
+    ['a display on another app\'s topic', entryOf('modt/app/display/other-app', display), {
+      kind: 'other',
+    }],
+    ['a display on the old shared topic', entryOf('modt/app/display', display), {
+      kind: 'other',
+    }],
     ['a ready', ready!, { kind: 'ready', appName: 'dummy-app', sessionId: SESSION }],
     ['a push', pushed!, { kind: 'pushed', latencyMs: 7, sessionId: SESSION }],
     ['a message of another topic', entryOf('modt/chat/said', { hi: 1 }), { kind: 'other' }],

@@ -96,8 +96,10 @@ export function historyEventKit() {
       if (!sessionId || !userId) return other;
       return { ...base, kind: 'login', sessionId, userId, role, text: `${userId} (${role})` };
     }
-    if (entry.topic === 'modt/app/display') {
-      if (!sessionId || !appName) return other;
+    if (entry.topic.startsWith('modt/app/display/')) {
+      // Each app shows its page on a topic of its own; one naming another app is refused by
+      // the gateway, and the story shows it as it came, not as that app's display.
+      if (!sessionId || !appName || entry.topic !== `modt/app/display/${appName}`) return other;
       const text = `${appName} shows “${str(p.title) ?? ''}”`;
       return { ...base, kind: 'display', sessionId, appName, text };
     }
