@@ -114,7 +114,7 @@ export const LOGIN_SCRIPT = `'use strict';
       let message;
       try { message = JSON.parse(event.data); } catch { return; }
       if (message.type === 'redirect' && typeof message.url === 'string') {
-        socket.send('{"type":"ack"}');
+        socket.send(JSON.stringify({ type: 'ack', id: message.id }));
         say('Opening ' + (message.app_name || 'the app') + '…');
         location.assign(message.url);
         return;

@@ -57,6 +57,7 @@ describe('RedirectDispatcher', () => {
     assert.deepEqual(redirectsIn(socket), [`${ORIGIN}/apps/a/`]);
     assert.deepEqual(JSON.parse(socket.frames[0]!), {
       type: 'redirect',
+      id: 1,
       url: `${ORIGIN}/apps/a/`,
       app_name: 'a',
     });
@@ -71,7 +72,25 @@ describe('RedirectDispatcher', () => {
     assert.equal(dispatcher.onSocketOpen(session, 1500)?.url, `${ORIGIN}/apps/a/`);
     assert.deepEqual(redirectsIn(socket), [`${ORIGIN}/apps/a/`]);
     assert.ok(session.pending, 'pending until the page acknowledges it');
-    dispatcher.onAck(session);
+    dispatcher.onAck(session, JSON.parse(socket.frames[0]!).id);
+    assert.equal(session.pending, undefined);
+  });
+
+  test('a late acknowledgement of an earlier redirect leaves the current one pending', () => {
+    const { dispatcher, registry, session, ready } = setup();
+    const socket = new FakeSocket();
+    session.sockets.add(socket);
+    dispatcher.onReady(ready(), 1100);
+    const first = JSON.parse(socket.frames[0]!).id;
+    // The browser signs in again before the first page's acknowledgement arrives.
+    const again = registry.beginLogin(session, { userId: 'demo', role: 'user' }, 1200);
+    dispatcher.onReady({ ...ready(`${ORIGIN}/apps/b/`, 'b'), session_id: again.sessionId }, 1300);
+    const second = JSON.parse(socket.frames[1]!).id;
+    assert.notEqual(second, first);
+
+    dispatcher.onAck(session, first);
+    assert.equal(session.pending?.url, `${ORIGIN}/apps/b/`);
+    dispatcher.onAck(session, second);
     assert.equal(session.pending, undefined);
   });
 
@@ -281,7 +300,7 @@ describe('RedirectDispatcher', () => {
     assert.equal(dispatcher.onSocketOpen(session, 1200)?.resend, true);
     assert.deepEqual(redirectsIn(next), [`${ORIGIN}/apps/a/`]);
 
-    dispatcher.onAck(session);
+    dispatcher.onAck(session, JSON.parse(next.frames[0]!).id);
     const later = new FakeSocket();
     session.sockets.add(later);
     assert.equal(dispatcher.onSocketOpen(session, 1300), undefined);

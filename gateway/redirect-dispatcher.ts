@@ -45,6 +45,8 @@ export interface Push {
  * The first valid answer of a login wins; any other is refused with its reason.
  */
 export class RedirectDispatcher<Socket> {
+  /** Counts the redirects made, to name each (PendingRedirect.id). */
+  #redirects = 0;
   #registry: SessionRegistry<Socket>;
   #options: DispatchOptions;
   #send: SendFrame<Socket>;
@@ -79,7 +81,9 @@ export class RedirectDispatcher<Socket> {
 
     login.answeredBy = ready.app_name;
     const expiresAt = now + this.#options.pendingTtlMs;
-    const pending = { url: ready.redirect_url, appName: ready.app_name, expiresAt };
+    this.#redirects += 1;
+    const pending = { id: this.#redirects, url: ready.redirect_url, appName: ready.app_name,
+      expiresAt };
     session.pending = pending;
     const sockets = this.#deliver(session);
     if (sockets === 0) return { held: true };
@@ -141,15 +145,18 @@ export class RedirectDispatcher<Socket> {
    * to each socket the session opens, because a frame sent into a socket that was already
    * dying (a dropped mobile link, say) reaches no one (field case C06).
    */
-  onAck(session: BrowserSession<Socket>): void {
-    session.pending = undefined;
+  onAck(session: BrowserSession<Socket>, id: number): void {
+    // An acknowledgement of an earlier redirect (its page was slow to say so, and the
+    // browser signed in again meanwhile) leaves the current one pending.
+    if (session.pending?.id === id) session.pending = undefined;
   }
 
   /** Sends the pending redirect to every open socket; it stays pending until acknowledged. */
   #deliver(session: BrowserSession<Socket>): number {
     const pending = session.pending;
     if (pending === undefined) return 0;
-    const frame = JSON.stringify({ type: 'redirect', url: pending.url, app_name: pending.appName });
+    const { id, url, appName } = pending;
+    const frame = JSON.stringify({ type: 'redirect', id, url, app_name: appName });
     let delivered = 0;
     for (const socket of session.sockets) {
       if (this.#send(socket, frame)) delivered += 1;

@@ -5,6 +5,8 @@ import type { Identity } from './user-store.ts';
 
 /** A redirect waiting for its browser's socket (PROTOCOL.md, field case C06). */
 export interface PendingRedirect {
+  /** Names this redirect in the page's acknowledgement, so a late one clears no later one. */
+  id: number;
   url: string;
   appName: string;
   expiresAt: number;

@@ -35,7 +35,8 @@ const SOCKET_WINDOW_MS = 10_000;
 /** Close code the page takes as "reload": the socket had no valid session. */
 const CLOSE_NO_SESSION = 4401;
 /** What the page sends once it has a redirect in hand. */
-const ACK = '{"type":"ack"}';
+/** What the page sends once a redirect is in hand: `{"type":"ack","id":<the redirect's id>}`. */
+const ACK = /^\{"type":"ack","id":(\d{1,15})\}$/;
 /** RFC 6455 §7.4.1: a message that violates the endpoint's policy. */
 const CLOSE_POLICY_VIOLATION = 1008;
 /** IANA WebSocket close codes: try again later. */
@@ -123,15 +124,16 @@ export class SocketRoute {
   }
 
   /**
-   * The page sends one thing, `{"type":"ack"}` once a redirect arrived; anything else is
-   * ignored. A socket that sends past its budget is closed.
+   * The page sends one thing, `{"type":"ack","id":n}` once redirect `n` arrived; anything
+   * else is ignored. A socket that sends past its budget is closed.
    */
   #message(ws: Socket, message: ArrayBuffer): void {
     const data = ws.getUserData();
     if (data.closed) return;
     if (data.budget.take(this.#options.now())) {
       const text = Buffer.from(message).toString('utf8');
-      if (text === ACK) this.#options.dispatcher.onAck(data.session);
+      const ack = ACK.exec(text);
+      if (ack !== null) this.#options.dispatcher.onAck(data.session, Number(ack[1]));
       return;
     }
     const reason = `more than ${SOCKET_MAX_MESSAGES} messages in ${SOCKET_WINDOW_MS} ms`;

@@ -61,7 +61,9 @@ export class BrowserClient {
     socket.on('message', (data) => {
       const frame = data.toString();
       // As the page does: a redirect in hand is acknowledged, unless a test says not to.
-      if (this.acknowledge && frame.includes('"type":"redirect"')) socket.send('{"type":"ack"}');
+      if (this.acknowledge && frame.includes('"type":"redirect"')) {
+        socket.send(JSON.stringify({ type: 'ack', id: JSON.parse(frame).id }));
+      }
       this.#frames.push(frame);
       this.#waiter?.();
     });
