@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { Type, type Static } from '@sinclair/typebox';
+import * as Type from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import { ErrorCodes, ModtFailure, checkValue } from '../protocol/index.ts';
 import { hashPassword, isPasswordHash, verifyPassword, DEFAULT_COST, type ScryptCost } from './passwords.ts';
 
