@@ -16,7 +16,7 @@ export interface MqttLinkOptions {
   onMessage(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void>;
   /** How many messages may be in hand, unsettled, before the link stops reading. */
   maxInFlight?: number;
-  /** Keep the broker session across reconnects and restarts (QoS 1 delivery to a restarted unit). */
+  /** Keep the broker session across reconnects and restarts (QoS 1 to a restarted unit). */
   persistent?: boolean;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -32,13 +32,18 @@ export interface LinkProblem {
 const SHORT_CONNECTION_MS = 3000;
 const SHORT_CONNECTIONS_FOR_CONFLICT = 3;
 const DEFAULT_MAX_IN_FLIGHT = 256;
+const REDELIVER_WITHIN_MS = 1000;
 
 /** A message in hand: settled once its handling is done, acknowledged in order of receipt. */
 interface Delivery {
   messageId: number | undefined;
   qos: number;
-  /** The connection it came on: an acknowledgement belongs to that connection only. */
-  connection: number;
+  /**
+   * The stream it came on, or none when mqtt.js handed it over after that stream closed:
+   * an acknowledgement belongs to that connection only. (A counter bumped on `close` is not
+   * enough: mqtt.js goes on handing over what it had parsed until it reconnects.)
+   */
+  stream: unknown;
   settled: boolean;
   handled: boolean;
 }
@@ -55,7 +60,7 @@ interface PacketWriter {
  * One MQTT connection as every unit and the gateway need it: Nagle off, QoS 1, a persistent
  * session by default, reconnect with capped exponential backoff, every subscription made again
  * after each connect whatever the broker remembered, and messages acknowledged only once their
- * handling settled. It emits `ready`, `down` and `problem`; it never logs.
+ * handling settled. It emits `ready`, `down`, `problem` and `redeliver`; it never logs.
  */
 export class MqttLink extends EventEmitter {
   readonly clientId: string;
@@ -65,12 +70,18 @@ export class MqttLink extends EventEmitter {
   #connectedAt = 0;
   #shortConnections = 0;
   #closing = false;
-  /** Counts connections, so an acknowledgement never goes out on a later one. */
-  #connection = 0;
+  /** Set by `drain()`: a message that fails from then on is no reason to reconnect. */
+  #draining = false;
+  /** Set while the link reconnects so that the broker delivers a failed message again. */
+  #redelivering = false;
+  /** When the link reconnects for a failed message, unless all in hand settle before. */
+  #redeliverTimer: NodeJS.Timeout | undefined;
+  /** Messages in hand by the stream they came on: only the current one's count for room. */
+  #inHand = new Map<unknown, number>();
   /** Messages in hand, oldest first. */
   #window: Delivery[] = [];
-  /** mqtt.js's calls to read on, held while the window is full. */
-  #held: (() => void)[] = [];
+  /** mqtt.js's calls to read on, held while the window is full, with the QoS that held it. */
+  #held: { qos: number; readOn: () => void }[] = [];
 
   constructor(options: MqttLinkOptions) {
     super();
@@ -129,8 +140,11 @@ export class MqttLink extends EventEmitter {
   async close(timeoutMs = 5000): Promise<void> {
     this.#closing = true;
     this.#ready = false;
+    clearTimeout(this.#redeliverTimer);
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), timeoutMs);
+    });
     const ended = await Promise.race([this.#client.endAsync(), deadline]);
     clearTimeout(timer);
     if (ended === 'late') await this.#client.endAsync(true);
@@ -150,11 +164,12 @@ export class MqttLink extends EventEmitter {
     const delivery: Delivery = {
       messageId: packet.messageId,
       qos: packet.qos,
-      connection: this.#connection,
+      stream: this.#client.connected ? this.#client.stream : undefined,
       settled: false,
       handled: false,
     };
     this.#window.push(delivery);
+    this.#inHand.set(delivery.stream, (this.#inHand.get(delivery.stream) ?? 0) + 1);
     setImmediate(() => {
       const settle = (handled: boolean) => {
         delivery.settled = true;
@@ -166,23 +181,83 @@ export class MqttLink extends EventEmitter {
         () => settle(false),
       );
       const readOn = () => done(ACK_LATER);
-      if (this.#window.length < (this.#options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) readOn();
-      else this.#held.push(readOn);
+      if (this.#roomFor(packet.qos)) readOn();
+      else this.#held.push({ qos: packet.qos, readOn });
     });
+  }
+
+  /**
+   * Whether to read on with this many messages in hand. Not reading stops everything on the
+   * connection, PINGRESP and SUBACK too: held past the keepalive, the link would be dropped
+   * as dead. So QoS 1 deliveries are left to the broker's own limit on messages in flight
+   * to a client (`max_inflight_messages`, which should not exceed the window: 256 as
+   * shipped), and the link stops reading for them only at twice the window, a last resort
+   * against a broker without a limit. QoS 0 deliveries have no limit at the broker: the
+   * link stops reading for them once the window is full.
+   */
+  #roomFor(qos: number): boolean {
+    const max = this.#options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    // What came on a closed connection is still being handled, but the broker counts it no
+    // more: it delivers those again on the new one, which must be able to read its SUBACK.
+    const inHand = this.#inHand.get(this.#client.stream) ?? 0;
+    return inHand < (qos > 0 ? 2 * max : max);
   }
 
   /** Acknowledges the settled messages at the head of the window, then reads on if held. */
   #acknowledgeSettled(): void {
     const writer = this.#client as unknown as PacketWriter;
     while (this.#window.length > 0 && this.#window[0]!.settled) {
-      const { messageId, qos, connection, handled } = this.#window.shift()!;
-      const current = connection === this.#connection && this.#client.connected;
-      if (handled && qos > 0 && messageId !== undefined && current) {
-        writer._sendPacket({ cmd: 'puback', messageId });
-      }
+      const { messageId, qos, stream, handled } = this.#window.shift()!;
+      const left = this.#inHand.get(stream)! - 1;
+      if (left > 0) this.#inHand.set(stream, left);
+      else this.#inHand.delete(stream);
+      const current = this.#client.connected && stream === this.#client.stream;
+      if (qos === 0 || messageId === undefined || !current) continue;
+      if (handled) writer._sendPacket({ cmd: 'puback', messageId });
+      else this.#redeliverSoon();
     }
-    const max = this.#options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-    while (this.#held.length > 0 && this.#window.length < max) this.#held.shift()!();
+    // Once everything in hand from this connection is acknowledged, only the failed ones
+    // come again.
+    if (this.#redeliverTimer !== undefined && !this.#inHand.has(this.#client.stream)) {
+      this.#redeliver();
+    }
+    while (this.#held.length > 0 && this.#roomFor(this.#held[0]!.qos)) {
+      this.#held.shift()!.readOn();
+    }
+  }
+
+  /**
+   * A message left unacknowledged holds one of the broker's in-flight places for this client
+   * until the connection ends: enough of them and the broker sends nothing more. So the link
+   * reconnects, and the broker's session delivers it again (with DUP): as soon as everything
+   * else in hand from that connection is acknowledged, or after REDELIVER_WITHIN_MS if
+   * messages keep coming (what is in hand then comes again too). A failure is taken as
+   * passing: a message that can never be handled must be refused (settled), not failed,
+   * or it comes back for ever.
+   */
+  #redeliverSoon(): void {
+    if (this.#draining || this.#closing || this.#redeliverTimer !== undefined) return;
+    this.#redeliverTimer = setTimeout(() => this.#redeliver(), REDELIVER_WITHIN_MS);
+  }
+
+  #redeliver(): void {
+    clearTimeout(this.#redeliverTimer);
+    this.#redeliverTimer = undefined;
+    if (this.#draining || this.#closing || this.#redelivering || !this.#client.connected) return;
+    this.#redelivering = true;
+    this.emit('redeliver');
+    // end(), not destroy(): the PUBACKs just written must reach the broker first.
+    this.#client.stream.end();
+  }
+
+  /**
+   * Says the link is about to close: a message that fails from now on (refused because its
+   * unit is stopping, say) is left to the next process instead of redelivered here.
+   */
+  drain(): void {
+    this.#draining = true;
+    clearTimeout(this.#redeliverTimer);
+    this.#redeliverTimer = undefined;
   }
 
   #clientOptions(): IClientOptions {
@@ -227,10 +302,15 @@ export class MqttLink extends EventEmitter {
   }
 
   #onClose(): void {
-    this.#connection += 1;
     const wasReady = this.#ready;
     this.#ready = false;
     if (this.#closing) return;
+    if (this.#redelivering) {
+      // Closed on purpose: neither a short connection nor a reason to back off.
+      this.#redelivering = false;
+      this.#client.options.reconnectPeriod = this.#options.reconnectMinMs ?? 250;
+      return;
+    }
 
     const lived = this.#connectedAt === 0 ? Infinity : Date.now() - this.#connectedAt;
     this.#connectedAt = 0;

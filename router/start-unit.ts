@@ -20,6 +20,9 @@ export function startUnit(unit: AnyUnit, env: Env, log: Logger): UnitRunner {
     log.info({ client_id: clientId, sessionPresent, store: store?.location }, 'unit ready');
   });
   runner.on('down', () => log.warn({ client_id: runner.link.clientId }, 'broker connection lost'));
+  runner.on('redeliver', () => {
+    log.warn({ client_id: runner.link.clientId }, 'message not handled: reconnecting for it');
+  });
   runner.on('problem', ({ code, reason }: { code: string; reason: string }) => {
     log.error({ code, reason, ready: false }, 'broker problem');
   });

@@ -3,7 +3,9 @@ import type { TSchema } from '@sinclair/typebox';
 import {
   DEFAULT_MAX_PAYLOAD_BYTES,
   ErrorCodes,
+  ModtFailure,
   decodePayload,
+  modtError,
   type ModtError,
 } from '../protocol/index.ts';
 import type { HistoryRecord, HistoryStore } from './history/index.ts';
@@ -62,6 +64,7 @@ export interface Handled {
 type Performed = Pick<Handled, 'published' | 'recorded'>;
 
 export const DEFAULT_MAX_PACKET_BYTES = 256 * 1024;
+const NO_RECORDS = 'a record from a unit that does not declare records: true';
 const DEFAULT_STOP_TIMEOUT_MS = 5000;
 
 /**
@@ -72,8 +75,9 @@ const DEFAULT_STOP_TIMEOUT_MS = 5000;
  * together, up to `maxInFlight` messages: publishes go out in order on a second connection
  * of the unit's own, records to the store in order through one group-committing writer, and
  * each message is acknowledged once the broker has its publishes and the store its records.
- * Emits `received`, `handled`, `drop`, `store-error`, `ready`, `down` and `problem`;
- * the process at the edge decides what to log and count.
+ * Emits `received`, `handled`, `drop`, `store-error`, `ready`, `down`, `problem` and
+ * `redeliver` (the link reconnects so that a message not handled comes again); the process
+ * at the edge decides what to log and count.
  */
 export class UnitRunner extends EventEmitter {
   readonly unit: AnyUnit;
@@ -113,6 +117,10 @@ export class UnitRunner extends EventEmitter {
       reconnectMaxMs: options.reconnectMaxMs,
       maxInFlight: options.maxInFlight,
     });
+    if (unit.records === true && options.store === undefined) {
+      const message = `unit ${unit.name} declares records: true but was given no history store`;
+      throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
+    }
     if (options.store !== undefined) {
       this.#writer = new RecordWriter(options.store, (err) => {
         const reason = err.message;
@@ -127,7 +135,7 @@ export class UnitRunner extends EventEmitter {
       persistent: false,
       reconnectMaxMs: options.reconnectMaxMs,
     });
-    for (const event of ['ready', 'down', 'problem'] as const) {
+    for (const event of ['ready', 'down', 'problem', 'redeliver'] as const) {
       this.link.on(event, (detail) => this.emit(event, detail));
     }
     this.outbox.on('problem', (detail) => this.emit('problem', detail));
@@ -141,6 +149,7 @@ export class UnitRunner extends EventEmitter {
   /** Stops taking messages, finishes those in flight, disconnects. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.link.drain();
     this.#writer?.stopping();
     const timeoutMs = this.#options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
     // A message whose outputs the broker does not take in time is left unacknowledged: the
@@ -151,7 +160,9 @@ export class UnitRunner extends EventEmitter {
     clearTimeout(timer);
     await this.link.close(timeoutMs);
     await this.outbox.close(timeoutMs);
-    await this.#options.store?.close();
+    // A store that is away (Redis restarting, say) may not answer a polite close at all.
+    const closed = this.#options.store?.close().catch(() => undefined);
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
 
   #receive(topic: string, payload: Buffer, redelivered: boolean): Promise<void> {
@@ -208,7 +219,8 @@ export class UnitRunner extends EventEmitter {
     const maxPacketBytes = this.#options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
     for (const output of outputs) {
       if (output.kind === 'record') {
-        records.push(output.record);
+        if (this.#writer !== undefined) records.push(output.record);
+        else this.#drop(topic, modtError(ErrorCodes.OUTPUT_UNDECLARED, NO_RECORDS));
         continue;
       }
       const prepared = prepareOutput(this.unit, output, maxPacketBytes);
@@ -229,11 +241,7 @@ export class UnitRunner extends EventEmitter {
   }
 
   #record(records: HistoryRecord[]): Promise<void> {
-    if (this.#writer === undefined) {
-      const message = `unit ${this.unit.name} returned records but runs without a store`;
-      return Promise.reject(new Error(message));
-    }
-    return this.#writer.append(records);
+    return this.#writer!.append(records);
   }
 
   /** Drops a message and announces it as a dead letter, within the rate. */
@@ -242,7 +250,8 @@ export class UnitRunner extends EventEmitter {
     const letter = this.deadLetters.letterFor(topic, bytes, error, this.#now());
     if (letter === null) return Promise.resolve();
     this.stats.deadLetters += 1;
-    return this.outbox.publish(this.deadLetters.topic, JSON.stringify(letter), 1).catch(() => undefined);
+    const sent = this.outbox.publish(this.deadLetters.topic, JSON.stringify(letter), 1);
+    return sent.catch(() => undefined);
   }
 
   #drop(topic: string, error: ModtError): void {

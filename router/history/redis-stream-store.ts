@@ -84,7 +84,9 @@ export class RedisStreamStore implements HistoryStore {
   async close(): Promise<void> {
     await Promise.all([...this.#followers].map((follower) => follower.stop()));
     this.#followers.clear();
-    if (this.#redis.status === 'wait' || this.#redis.status === 'end') {
+    // Only a connection that is up can say goodbye: while ioredis reconnects it would queue
+    // the QUIT and answer it only after several more attempts, seconds later.
+    if (this.#redis.status !== 'ready') {
       this.#redis.disconnect();
       return;
     }
