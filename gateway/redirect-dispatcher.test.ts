@@ -287,7 +287,8 @@ describe('RedirectDispatcher', () => {
     assert.equal(login.displays.has('b'), false);
   });
 
-  test('C06 a redirect sent into a dying socket is sent again to the next one until acknowledged', () => {
+  test('C06 a redirect sent into a dying socket is sent again to the next one until ' +
+    'acknowledged', () => {
     const { dispatcher, session, ready } = setup();
     const dying = new FakeSocket();
     session.sockets.add(dying);

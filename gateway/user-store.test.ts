@@ -68,7 +68,8 @@ const badFiles: { name: string; text: string; message: RegExp }[] = [
   },
 ];
 for (const { name, text, message } of badFiles) {
-  test(`a users file with ${name} stops start-up with ${ErrorCodes.USERS_FILE_INVALID}`, async (t) => {
+  test(`a users file with ${name} stops start-up with ${ErrorCodes.USERS_FILE_INVALID}`,
+    async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'modt-users-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, 'users.json');

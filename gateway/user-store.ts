@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import * as Type from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { ErrorCodes, ModtFailure, checkValue } from '../protocol/index.ts';
-import { hashPassword, isPasswordHash, verifyPassword, DEFAULT_COST, type ScryptCost } from './passwords.ts';
+import {
+  DEFAULT_COST,
+  hashPassword,
+  isPasswordHash,
+  verifyPassword,
+  type ScryptCost,
+} from './passwords.ts';
 
 const UserRecord = Type.Object({
   username: Type.String({ pattern: '^[A-Za-z0-9._@-]{1,64}$' }),
@@ -32,7 +38,8 @@ export class UserStore {
   constructor(records: readonly UserRecord[]) {
     this.#users = new Map(records.map((r) => [r.username, r]));
     const first = records[0]?.password;
-    this.#decoy = hashPassword(randomBytes(16).toString('hex'), first ? costOf(first) : DEFAULT_COST);
+    const cost = first ? costOf(first) : DEFAULT_COST;
+    this.#decoy = hashPassword(randomBytes(16).toString('hex'), cost);
   }
 
   /** Reads a users file (`{ "users": [{ username, role, password }] }`). */
@@ -58,13 +65,15 @@ export async function readUsersFile(path: string): Promise<UserRecord[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ModtFailure(ErrorCodes.USERS_FILE_INVALID, `users file ${path}: ${(err as Error).message}`);
+    const reason = `users file ${path}: ${(err as Error).message}`;
+    throw new ModtFailure(ErrorCodes.USERS_FILE_INVALID, reason);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ModtFailure(ErrorCodes.USERS_FILE_INVALID, `users file ${path}: ${(err as Error).message}`);
+    const reason = `users file ${path}: ${(err as Error).message}`;
+    throw new ModtFailure(ErrorCodes.USERS_FILE_INVALID, reason);
   }
   const checked = checkValue(value, UsersFile);
   if (!checked.ok) {

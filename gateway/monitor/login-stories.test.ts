@@ -32,7 +32,8 @@ describe('the story of a login', () => {
       sessionId, at: AT, readyAfterMs: 12, pushedAfterMs: 15,
     });
     const display = { session_id: sessionId, app_name: 'dummy-app', title: 'Hi', items: [] };
-    const records = [login!, jsonRecord('modt/app/display/dummy-app', display, AT + 10), ready!, pushed!];
+    const shown = jsonRecord('modt/app/display/dummy-app', display, AT + 10);
+    const records = [login!, shown, ready!, pushed!];
 
     const [story, ...others] = storiesAt(records);
     assert.equal(others.length, 0);
