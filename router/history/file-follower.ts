@@ -10,13 +10,16 @@ export const FILE_POLL_MS = 500;
 /**
  * Follows a history file: first the records after `afterId` already in it (read backwards
  * from the end, up to that id), then every complete line appended, noticed by fs.watch on
- * the file's folder and by a poll. A file that shrank was replaced: it is read from its start.
+ * the file's folder and by a poll. A file that shrank or is another inode was replaced: it is
+ * read from its start, after the rest of the one set aside as `<file>.1` (FileStore's cap).
  */
 export class FileFollower implements HistoryFollow {
   #path: string;
   #listener: HistoryListener;
   #lastId: string;
   #offset: number | undefined;
+  /** The inode of the file the offset is in. */
+  #ino = 0;
   #stopped = false;
   #busy = false;
   #again = false;
@@ -90,13 +93,27 @@ export class FileFollower implements HistoryFollow {
       return true;
     }
     const read = await linesFrom(this.#path, this.#offset);
-    if (read.size < this.#offset) {
+    const replaced = read.size < this.#offset || (this.#ino !== 0 && read.ino !== this.#ino);
+    if (read.ino !== 0) this.#ino = read.ino;
+    if (replaced) {
+      await this.#finishSetAside(this.#offset);
       this.#offset = 0;
       return true;
     }
     this.#offset = read.next;
     this.#deliver(read.lines.map(entryOfLine));
     return read.more;
+  }
+
+  /** What was appended to the file before it was set aside and after the last read. */
+  async #finishSetAside(from: number): Promise<void> {
+    for (let offset = from; ; ) {
+      const read = await linesFrom(`${this.#path}.1`, offset);
+      if (read.size < offset) return;
+      this.#deliver(read.lines.map(entryOfLine));
+      if (!read.more) return;
+      offset = read.next;
+    }
   }
 
   /** Delivers the records after `afterId` already stored; returns where appends begin. */

@@ -79,6 +79,8 @@ export interface ForwardRead {
   lines: string[];
   next: number;
   size: number;
+  /** The file's inode: another one at the same path is another file. */
+  ino: number;
   /** Whether more bytes wait past what this read took. */
   more: boolean;
 }
@@ -86,10 +88,10 @@ export interface ForwardRead {
 /** The complete lines from byte `offset` on, up to a bounded amount. */
 export async function linesFrom(path: string, offset: number): Promise<ForwardRead> {
   const file = await openIfThere(path);
-  if (file === null) return { lines: [], next: offset, size: 0, more: false };
+  if (file === null) return { lines: [], next: offset, size: 0, ino: 0, more: false };
   try {
-    const { size } = await file.stat();
-    if (size <= offset) return { lines: [], next: offset, size, more: false };
+    const { size, ino } = await file.stat();
+    if (size <= offset) return { lines: [], next: offset, size, ino, more: false };
     const length = Math.min(size - offset, MAX_FORWARD_BYTES);
     const buffer = Buffer.alloc(length);
     await file.read(buffer, 0, length, offset);
@@ -97,12 +99,12 @@ export async function linesFrom(path: string, offset: number): Promise<ForwardRe
     const last = buffer.lastIndexOf(NEWLINE);
     // A line longer than one read is no record the store wrote: it is stepped over.
     if (last < 0 && length === MAX_FORWARD_BYTES) {
-      return { lines: [], next: offset + length, size, more: true };
+      return { lines: [], next: offset + length, size, ino, more: true };
     }
-    if (last < 0) return { lines: [], next: offset, size, more: false };
+    if (last < 0) return { lines: [], next: offset, size, ino, more: false };
     const lines = buffer.subarray(0, last).toString('utf8').split('\n');
     const next = offset + last + 1;
-    return { lines, next, size, more: offset + length < size };
+    return { lines, next, size, ino, more: offset + length < size };
   } finally {
     await file.close();
   }

@@ -1,5 +1,5 @@
-import { readUrl, type Env } from '../settings.ts';
-import { FileStore } from './file-store.ts';
+import { readPositiveInt, readUrl, type Env } from '../settings.ts';
+import { DEFAULT_FILE_MAX_BYTES, FileStore } from './file-store.ts';
 import { RedisStreamStore } from './redis-stream-store.ts';
 import { DEFAULT_HISTORY_FILE, type HistoryStore } from './store.ts';
 
@@ -11,5 +11,6 @@ export function openHistoryStore(env: Env): HistoryStore {
     const url = readUrl(env, 'MODT_REDIS_URL', '', ['redis', 'rediss']).href;
     return new RedisStreamStore({ url, stream: env.MODT_HISTORY_STREAM });
   }
-  return new FileStore(env.MODT_HISTORY_FILE || DEFAULT_HISTORY_FILE);
+  const maxBytes = readPositiveInt(env, 'MODT_HISTORY_FILE_MAX_BYTES', DEFAULT_FILE_MAX_BYTES);
+  return new FileStore(env.MODT_HISTORY_FILE || DEFAULT_HISTORY_FILE, maxBytes);
 }
