@@ -26,7 +26,10 @@ ${QUERY_HELP} (default 50)
 
     const store = openHistoryStore(process.env);
     try {
-      for (const entry of await queryHistory(store, query)) {
+      const entries = await queryHistory(store, query);
+      // An empty answer says where it looked: the wrong store is the likely reason.
+      if (entries.length === 0) process.stderr.write(`no records matched in ${store.location}\n`);
+      for (const entry of entries) {
         const line = flag(parsed, 'json')
           ? JSON.stringify(entry)
           : messageLine(entry.received_at, entry.topic, bytesOf(entry), entry.redelivered);

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
 import { readPort, type Env } from '../router/index.ts';
 import { DEFAULT_PORT } from './options.ts';
 
@@ -14,6 +15,25 @@ export async function settlePort(env: Env): Promise<Env> {
   if (readPort(env, 'PORT', DEFAULT_PORT) !== 0 || env.MODT_PUBLIC_URL) return env;
   const port = await kernelPort(env.MODT_HOST || '0.0.0.0');
   return { ...env, PORT: String(port) };
+}
+
+/**
+ * Refuses, as the gateway's own listen would, when the port the gateway is to listen on is
+ * taken: `npm start` checks before it starts a broker and units, so that the refusal is the
+ * only thing it says.
+ */
+export async function checkPortFree(env: Env): Promise<void> {
+  const port = readPort(env, 'PORT', DEFAULT_PORT);
+  const host = env.MODT_HOST || '0.0.0.0';
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', () => {
+      const message = `port ${port} on ${host} is taken or not ours: set PORT to a free port`;
+      reject(new ModtFailure(ErrorCodes.PORT_IN_USE, message));
+    });
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
+  });
 }
 
 function kernelPort(host: string): Promise<number> {

@@ -5,7 +5,7 @@ export {
   type GatewayRefusal,
 } from './gateway.ts';
 export { readGatewayOptions, DEFAULT_PORT } from './options.ts';
-export { settlePort } from './free-port.ts';
+export { checkPortFree, settlePort } from './free-port.ts';
 export { startGateway } from './start-gateway.ts';
 export {
   UserStore,

@@ -65,7 +65,13 @@ export async function startGateway(options: GatewayOptions, log: Logger): Promis
     log.error({ reason, store: options.history?.location }, 'history store unreadable');
   });
 
-  await gateway.listen();
+  try {
+    await gateway.listen();
+  } catch (err) {
+    // Its broker link is up already: left open, it would go on logging after the refusal.
+    await gateway.stop();
+    throw err;
+  }
   log.info({ port: gateway.port, publicUrl: options.publicUrl.href }, 'gateway listening');
   return gateway;
 }

@@ -111,7 +111,7 @@ export type RedirectPushed = Static<typeof RedirectPushed>;
 export const DeadLetter = Type.Object({
   unit: name,
   topic: Type.String({ maxLength: 65535 }),
-  code: Type.String({ pattern: '^MODT_ERR_[A-Z_]+$' }),
+  code: Type.String({ pattern: '^MODT_ERR_[A-Z0-9_]+$' }),
   reason: Type.String({ maxLength: 1000 }),
   excerpt: Type.String({ maxLength: 400 }),
   excerpt_encoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]),

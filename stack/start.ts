@@ -7,11 +7,13 @@ import {
   functionsFolder,
   openHistoryStore,
   readPort,
+  redact,
   type HistoryStore,
   type Logger,
 } from '../router/index.ts';
 import {
   UserStore,
+  checkPortFree,
   hashPassword,
   readGatewayOptions,
   settlePort,
@@ -54,7 +56,10 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
   };
 
   try {
-    const env: Record<string, string | undefined> = { ...(await settlePort(process.env)) };
+    // On a developer's machine the demo account is for this machine only, unless asked.
+    const asked = { ...process.env, MODT_HOST: process.env.MODT_HOST || '127.0.0.1' };
+    const env: Record<string, string | undefined> = { ...(await settlePort(asked)) };
+    await checkPortFree(env);
     if (!env.MODT_MQTT_URL) {
       broker = await startEmbeddedBroker(readPort(env, 'MODT_BROKER_PORT', 1883));
       env.MODT_MQTT_URL = broker.url;
@@ -91,6 +96,8 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
       console.log(`The gateway listens on port ${gateway.port}: ${proxied}.`);
     }
     console.log(`Watch the conversation at ${monitor}, signed in as ${admin}.`);
+    const bus = redact(new URL(env.MODT_MQTT_URL!));
+    console.log(`The bus: ${bus} (MODT_MQTT_URL=${bus} npm run modt -- tail).`);
     console.log(`History: ${history} (npm run modt -- history). Stop with Ctrl-C.\n`);
   } catch (err) {
     const code = err instanceof ModtFailure ? err.code : undefined;

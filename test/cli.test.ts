@@ -131,6 +131,16 @@ describe('modt history', CONCURRENCY, () => {
     });
   }
 
+  test('a query that matches nothing says so, naming the store it read', async (t) => {
+    const file = await historyFile(t);
+    const result = await modt(['history', '--topic', 'modt/none/+'], {
+      env: { MODT_HISTORY_FILE: file },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr, `no records matched in ${file}\n`);
+  });
+
   test('reads the Redis stream when MODT_REDIS_URL is set', async (t) => {
     const redis = await startRedis();
     t.after(() => redis.stop());
