@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { ModtFailure } from '../protocol/index.ts';
+import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
 import {
   MetricsRegistry,
   createLogger,
@@ -8,6 +8,7 @@ import {
   openHistoryStore,
   readPort,
   redact,
+  type Env,
   type HistoryStore,
   type Logger,
 } from '../router/index.ts';
@@ -23,6 +24,8 @@ import {
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { stopStack } from './stop-stack.ts';
 import { UnitSet } from './unit-set.ts';
+
+const DEFAULT_BROKER_PORT = 1883;
 
 export const DEMO_USER = { username: 'demo', password: 'demo', role: 'user' } as const;
 /** Who may watch the conversation at `/monitor`; the password is made at each start. */
@@ -41,6 +44,25 @@ export interface StackMode {
  * names one, the gateway, and every unit in `functions/` (or `MODT_FUNCTIONS_DIR`), each on
  * its own MQTT connection. The gateway's `/metrics` counts for the embedded units too.
  */
+/**
+ * The embedded broker on MODT_BROKER_PORT, or on 1883 when that is not set. A 1883 already
+ * taken (a system Mosquitto, most often) is no reason not to start: the broker takes a free
+ * port, and the banner names it. A port that was asked for and is taken stops the stack.
+ */
+async function startBroker(env: Env, log: Logger): Promise<EmbeddedBroker> {
+  const port = readPort(env, 'MODT_BROKER_PORT', DEFAULT_BROKER_PORT);
+  try {
+    return await startEmbeddedBroker(port);
+  } catch (err) {
+    const taken = err instanceof ModtFailure && err.code === ErrorCodes.PORT_IN_USE;
+    if (!taken || env.MODT_BROKER_PORT) throw err;
+    const broker = await startEmbeddedBroker(0);
+    const reason = `port ${port} is taken (a broker already there?); MODT_BROKER_PORT picks one`;
+    log.info({ port: broker.port, reason }, 'embedded broker on a free port');
+    return broker;
+  }
+}
+
 export async function runStack(mode: StackMode = {}): Promise<void> {
   const logger = mode.logger ?? ((name: string) => createLogger(name));
   const log = logger('stack');
@@ -61,7 +83,7 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
     const env: Record<string, string | undefined> = { ...(await settlePort(asked)) };
     await checkPortFree(env);
     if (!env.MODT_MQTT_URL) {
-      broker = await startEmbeddedBroker(readPort(env, 'MODT_BROKER_PORT', 1883));
+      broker = await startBroker(env, log);
       env.MODT_MQTT_URL = broker.url;
       log.info({ url: broker.url }, 'embedded broker listening');
     }

@@ -99,6 +99,24 @@ test('npm start on a taken port stops with one line that says what to set', asyn
   });
 });
 
+test('npm start with 1883 taken and no MODT_BROKER_PORT runs its broker on a free port',
+  async (t) => {
+    // 1883 is taken here by the machine's own Mosquitto, or else by this test.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => {
+      blocker.once('error', () => resolve());
+      blocker.listen(1883, '127.0.0.1', resolve);
+    });
+    t.after(() => blocker.close());
+    const dir = await mkdtemp(join(tmpdir(), 'modt-1883-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const stack = await startStack({ PORT: '0', MODT_HISTORY_FILE: join(dir, 'history.jsonl') });
+    t.after(() => stack.stop());
+    const bus = /The bus: mqtt:\/\/127\.0\.0\.1:(\d+) /.exec(stack.output())?.[1];
+    assert.ok(bus !== undefined && bus !== '1883', stack.output());
+    assert.match(stack.output(), /embedded broker on a free port/);
+  });
+
 test('npm start names the bus it runs, for modt tail', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'modt-bus-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
