@@ -26,6 +26,7 @@ import { stopStack } from './stop-stack.ts';
 import { UnitSet } from './unit-set.ts';
 
 const DEFAULT_BROKER_PORT = 1883;
+const BUS_WAIT_MS = 10_000;
 
 export const DEMO_USER = { username: 'demo', password: 'demo', role: 'user' } as const;
 /** Who may watch the conversation at `/monitor`; the password is made at each start. */
@@ -104,6 +105,8 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
     units = new UnitSet({ env, metrics, logger });
     await units.startAll(folder);
     gateway = await startGateway(options, logger('gateway'));
+    // The banner says it is up: so it is, or, with a broker that is away, still trying.
+    await gateway.waitBus(BUS_WAIT_MS).catch(() => undefined);
     mode.started?.(units, folder);
 
     process.once('SIGTERM', () => void stop('SIGTERM'));

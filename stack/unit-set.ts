@@ -63,8 +63,16 @@ export class UnitSet extends EventEmitter {
   }
 
   /** Starts every unit of a folder; rejects if one does not import. */
+  /**
+   * Starts every unit of the folder and waits, up to the ready timeout, for each to be
+   * subscribed, so that what the stack prints next is true; one that is not by then goes on
+   * connecting by itself.
+   */
   async startAll(folder: string): Promise<void> {
-    for (const file of unitFiles(folder)) this.#start(file, await importUnit(file));
+    const runners: UnitRunner[] = [];
+    for (const file of unitFiles(folder)) runners.push(this.#start(file, await importUnit(file)));
+    const timeoutMs = this.#options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    await Promise.all(runners.map((r) => r.waitReady(timeoutMs).catch(() => undefined)));
   }
 
   /** Reads a unit file again and restarts its unit; changes are taken one at a time. */

@@ -129,6 +129,11 @@ test('npm start names the bus it runs, for modt tail', async (t) => {
   t.after(() => stack.stop());
   const bus = `mqtt://127.0.0.1:${brokerPort}`;
   assert.match(stack.output(), new RegExp(`The bus: ${bus} \\(MODT_MQTT_URL=${bus} npm run`));
+  // What the banner says is already true: every unit and the gateway are on the bus.
+  const up = stack.output().indexOf('MoDT is up');
+  const readyLines = stack.output().slice(0, up).match(/"msg":"unit ready"/g) ?? [];
+  assert.equal(readyLines.length, 2, stack.output());
+  assert.ok(stack.output().slice(0, up).includes('gateway on the bus'), stack.output());
 });
 
 test('a second gateway on the port of a running one stops with MODT_ERR_PORT_IN_USE', async (t) => {
