@@ -77,7 +77,8 @@ export async function readUsersFile(path: string): Promise<UserRecord[]> {
   }
   const checked = checkValue(value, UsersFile);
   if (!checked.ok) {
-    throw new ModtFailure(ErrorCodes.USERS_FILE_INVALID, `users file ${path}: ${checked.error.message}`);
+    const reason = `users file ${path}: ${checked.error.message}`;
+    throw new ModtFailure(ErrorCodes.USERS_FILE_INVALID, reason);
   }
   const bad = checked.value.users.find((u) => !isPasswordHash(u.password));
   if (bad) {
@@ -94,7 +95,8 @@ export async function putUser(
   cost: ScryptCost = DEFAULT_COST,
 ): Promise<void> {
   const users = existsSync(path) ? await readUsersFile(path) : [];
-  const record = { username: user.username, role: user.role, password: await hashPassword(user.password, cost) };
+  const password = await hashPassword(user.password, cost);
+  const record = { username: user.username, role: user.role, password };
   const checked = checkValue(record, UserRecord);
   if (!checked.ok) throw new ModtFailure(ErrorCodes.USERS_FILE_INVALID, checked.error.message);
 

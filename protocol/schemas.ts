@@ -85,7 +85,10 @@ export const AppDisplay = Type.Object({
   app_name: name,
   title: Type.String({ maxLength: 200 }),
   items: Type.Array(
-    Type.Object({ label: Type.String({ maxLength: 200 }), value: Type.String({ maxLength: 2000 }) }),
+    Type.Object({
+      label: Type.String({ maxLength: 200 }),
+      value: Type.String({ maxLength: 2000 }),
+    }),
     { maxItems: 100 },
   ),
 });

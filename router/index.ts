@@ -30,7 +30,14 @@ export { MqttLink, redact, type MqttLinkOptions, type LinkProblem } from './mqtt
 export { topicMatches, isValidFilter, isValidTopicName } from './topic-filter.ts';
 export { publishPacketBytes } from './output-size.ts';
 export { readRuntimeOptions, DEFAULT_MQTT_URL, type RuntimeOptions } from './runtime-options.ts';
-export { envNameOf, readUnitSettings, readPort, readPositiveInt, readUrl, type Env } from './settings.ts';
+export {
+  envNameOf,
+  readUnitSettings,
+  readPort,
+  readPositiveInt,
+  readUrl,
+  type Env,
+} from './settings.ts';
 export { startUnit } from './start-unit.ts';
 export {
   contextFor,
@@ -39,7 +46,11 @@ export {
   type Delivery,
   type DroppedOutput,
 } from './testing.ts';
-export { DeadLetterBox, DEFAULT_DEAD_LETTER_LIMITS, type DeadLetterLimits } from './dead-letters.ts';
+export {
+  DeadLetterBox,
+  DEFAULT_DEAD_LETTER_LIMITS,
+  type DeadLetterLimits,
+} from './dead-letters.ts';
 export { runUnitMain } from './main.ts';
 export {
   FUNCTIONS_DIR,

@@ -1,5 +1,4 @@
 import { rmSync, writeFileSync } from 'node:fs';
-import mqttPacket from 'mqtt-packet';
 import { ModtFailure } from '../protocol/index.ts';
 import { createLogger } from './logger.ts';
 import { startUnit } from './start-unit.ts';
@@ -13,11 +12,6 @@ import type { AnyUnit } from './unit.ts';
  * (field case C01: a unit that cannot connect must not look healthy).
  */
 export function runUnitMain(unit: AnyUnit): void {
-  // mqtt-packet makes 65,536 two-byte Buffers, one per packet id, before the first packet it
-  // writes, to spare each packet a 2-byte allocation: that and the garbage collections it
-  // brings were about half the CPU time of loading a unit's bundle (BENCHMARKS.md).
-  mqttPacket.writeToStream.cacheNumbers = false;
-
   const log = createLogger(unit.name);
   let runner;
   try {

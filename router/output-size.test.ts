@@ -5,7 +5,15 @@ import { publishPacketBytes } from './output-size.ts';
 
 function encoded(topic: string, payload: Buffer, qos: 0 | 1 | 2): number {
   const messageId = qos > 0 ? 1 : undefined;
-  const packet = { cmd: 'publish' as const, topic, payload, qos, messageId, retain: false, dup: false };
+  const packet = {
+    cmd: 'publish' as const,
+    topic,
+    payload,
+    qos,
+    messageId,
+    retain: false,
+    dup: false,
+  };
   return mqttPacket.generate(packet).length;
 }
 

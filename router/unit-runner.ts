@@ -233,15 +233,11 @@ export class UnitRunner extends EventEmitter {
 
     // The store retries until it has the records: the message stays unacknowledged, so
     // nothing is lost meanwhile.
-    const stored = records.length > 0 ? this.#record(records) : undefined;
+    const stored = records.length > 0 ? this.#writer!.append(records) : undefined;
     await Promise.all([Promise.all(publishes), stored]);
     this.stats.published += publishes.length;
     this.stats.recorded += records.length;
     return { published: publishes.length, recorded: records.length };
-  }
-
-  #record(records: HistoryRecord[]): Promise<void> {
-    return this.#writer!.append(records);
   }
 
   /** Drops a message and announces it as a dead letter, within the rate. */

@@ -22,7 +22,8 @@ function bringPrerequisites() {
   if (missing.length === 0) return;
   const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
   if (!canInstall) {
-    console.error(`npm test needs ${missing.join(', ')}: sudo apt-get install -y ${missing.join(' ')}`);
+    const install = `sudo apt-get install -y ${missing.join(' ')}`;
+    console.error(`npm test needs ${missing.join(', ')}: ${install}`);
     process.exit(1);
   }
   console.log(`installing ${missing.join(', ')} from Debian's packages`);
@@ -34,7 +35,8 @@ function bringPrerequisites() {
 function testFiles(folder) {
   const files = [];
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
+    const skipped = entry.name === 'node_modules' || entry.name === 'dist';
+    if (skipped || entry.name.startsWith('.')) continue;
     const path = join(folder, entry.name);
     if (entry.isDirectory()) files.push(...testFiles(path));
     else if (entry.name.endsWith('.test.ts')) files.push(relative(root, path));

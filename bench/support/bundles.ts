@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { bundleOptions, unitNames } from '../../build.mjs';
+import { bundleOptions, unitEntry, unitNames } from '../../build.mjs';
 import * as esbuild from 'esbuild';
 import { UWS_BINARY } from '../../gateway/index.ts';
 import { ROOT } from './child.ts';
@@ -62,15 +62,7 @@ async function buildUnit(name: string, dir: string, external: boolean): Promise<
   const result = await esbuild.build({
     ...shared,
     ...(external ? { packages: 'external' as const } : {}),
-    stdin: {
-      contents:
-        `import unit from './functions/${name}.ts';\n` +
-        `import { runUnitMain } from './router/main.ts';\n` +
-        'runUnitMain(unit);\n',
-      resolveDir: ROOT,
-      sourcefile: `${name}-main.ts`,
-      loader: 'ts',
-    },
+    stdin: unitEntry(name),
     outfile,
   });
   return bundleOf(name, outfile, result.metafile!);
