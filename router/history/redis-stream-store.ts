@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { HistoryEntry, HistoryRecord } from './record.ts';
 import { RedisStreamFollower } from './redis-stream-follower.ts';
 import { entriesOfRows } from './redis-stream-rows.ts';
@@ -14,30 +14,69 @@ export interface RedisStreamStoreOptions {
 export const DEFAULT_STREAM = 'modt:history';
 export const DEFAULT_MAX_LENGTH = 1_000_000;
 
-/** The production history: one Redis Stream, written in pipelined batches. */
+/**
+ * The production history: one Redis Stream, written in pipelined batches. ioredis is loaded
+ * at the first command, not with this module: evaluating it takes some 20 ms, which a unit
+ * would otherwise spend before it connects to the broker (BENCHMARKS.md, "Unit start").
+ */
 export class RedisStreamStore implements HistoryStore {
   readonly location: string;
-  #redis: Redis;
+  #url: string;
+  #redis: Redis | undefined;
+  #loading: Promise<Redis> | undefined;
   #stream: string;
   #maxLength: number;
   #followers = new Set<HistoryFollow>();
+  #closed = false;
 
   constructor(options: RedisStreamStoreOptions) {
+    this.#url = options.url;
     this.#stream = options.stream ?? DEFAULT_STREAM;
     this.#maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
-    this.#redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-    this.#redis.on('error', () => {
-      // Connection errors surface as rejected commands to the caller; this listener only
-      // keeps ioredis from printing them as unhandled.
-    });
     const url = new URL(options.url);
     url.password = url.password ? '***' : '';
     this.location = `${url.href} stream ${this.#stream}`;
   }
 
+  /** The client, made at the first command; it connects at its own first command. */
+  #client(): Promise<Redis> {
+    if (this.#redis !== undefined) return Promise.resolve(this.#redis);
+    this.#loading ??= import('ioredis').then(({ Redis }) => {
+      const redis = new Redis(this.#url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+      redis.on('error', () => {
+        // Connection errors surface as rejected commands to the caller; this listener only
+        // keeps ioredis from printing them as unhandled.
+      });
+      this.#redis = redis;
+      return redis;
+    });
+    return this.#loading;
+  }
+
+  /**
+   * Loads the client and connects it, ahead of the first command; rejects with the reason
+   * when this first connection fails (the client goes on trying, as at any command). Done
+   * already, or begun by a command, it does nothing.
+   */
+  async open(): Promise<void> {
+    const redis = await this.#client();
+    if (redis.status !== 'wait' || this.#closed) return;
+    // ioredis rejects with "Connection is closed."; the reason is in its first error.
+    let cause: Error | undefined;
+    const onError = (err: Error) => (cause ??= err);
+    redis.on('error', onError);
+    try {
+      await redis.connect();
+    } catch (err) {
+      if (!this.#closed) throw cause ?? err;
+    } finally {
+      redis.off('error', onError);
+    }
+  }
+
   async append(records: readonly HistoryRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const pipeline = this.#redis.pipeline();
+    const pipeline = (await this.#client()).pipeline();
     for (const r of records) {
       const fields = [
         'received_at', r.received_at,
@@ -58,38 +97,53 @@ export class RedisStreamStore implements HistoryStore {
   async recent(limit: number): Promise<HistoryEntry[]> {
     // XREVRANGE with COUNT 0 answers nil, not an empty list.
     if (limit < 1) return [];
-    const rows = await this.#redis.xrevrange(this.#stream, '+', '-', 'COUNT', limit);
+    const redis = await this.#client();
+    const rows = await redis.xrevrange(this.#stream, '+', '-', 'COUNT', limit);
     return entriesOfRows(rows.reverse());
   }
 
   async older(beforeId: string, limit: number): Promise<HistoryEntry[]> {
     if (limit < 1) return [];
     // `(` makes the range exclusive (Redis 6.2 and later).
-    const rows = await this.#redis.xrevrange(this.#stream, `(${beforeId}`, '-', 'COUNT', limit);
+    const redis = await this.#client();
+    const rows = await redis.xrevrange(this.#stream, `(${beforeId}`, '-', 'COUNT', limit);
     return entriesOfRows(rows.reverse());
   }
 
   follow(afterId: string, listener: HistoryListener): HistoryFollow {
-    const connection = this.#redis.duplicate();
-    const follower = new RedisStreamFollower(connection, this.#stream, afterId, listener);
-    this.#followers.add(follower);
-    return {
+    let follower: RedisStreamFollower | undefined;
+    let stopped = false;
+    const started = this.#client().then(
+      (redis) => {
+        if (stopped) return;
+        follower = new RedisStreamFollower(redis.duplicate(), this.#stream, afterId, listener);
+      },
+      (err: Error) => listener.problem?.(err.message),
+    );
+    const follow: HistoryFollow = {
       stop: async () => {
-        this.#followers.delete(follower);
-        await follower.stop();
+        stopped = true;
+        this.#followers.delete(follow);
+        await started;
+        await follower?.stop();
       },
     };
+    this.#followers.add(follow);
+    return follow;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#followers].map((follower) => follower.stop()));
+    this.#closed = true;
+    await Promise.all([...this.#followers].map((follow) => follow.stop()));
     this.#followers.clear();
+    const redis = this.#redis ?? (await this.#loading?.catch(() => undefined));
+    if (redis === undefined) return;
     // Only a connection that is up can say goodbye: while ioredis reconnects it would queue
     // the QUIT and answer it only after several more attempts, seconds later.
-    if (this.#redis.status !== 'ready') {
-      this.#redis.disconnect();
+    if (redis.status !== 'ready') {
+      redis.disconnect();
       return;
     }
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    await redis.quit().catch(() => redis.disconnect());
   }
 }
