@@ -1,4 +1,5 @@
-import { openHistoryStore } from './history/index.ts';
+import { ErrorCodes } from '../protocol/index.ts';
+import { openHistoryStore, type HistoryStore } from './history/index.ts';
 import type { Logger } from './logger.ts';
 import { readRuntimeOptions } from './runtime-options.ts';
 import { readUnitSettings, type Env } from './settings.ts';
@@ -35,5 +36,24 @@ export function startUnit(unit: AnyUnit, env: Env, log: Logger): UnitRunner {
   runner.on('store-error', ({ code, reason }: { code: string; reason: string }) => {
     log.error({ code, reason, store: store?.location }, 'history store failed');
   });
+  if (store !== undefined) openOnTheBus(runner, store, log);
   return runner;
+}
+
+/**
+ * Opens a store that can be opened ahead of its first command (the Redis Stream store) once
+ * the unit holds its subscriptions, not before: loading and connecting its client would
+ * delay them by some 20 ms (BENCHMARKS.md, "Unit start"). A Redis that cannot be reached is
+ * then said at start, not at the first message. Messages that come first wait in the record
+ * writer, unacknowledged, until the store has their records.
+ */
+function openOnTheBus(runner: UnitRunner, store: HistoryStore, log: Logger): void {
+  if (!('open' in store) || typeof store.open !== 'function') return;
+  const open = store.open.bind(store) as () => Promise<void>;
+  runner.once('ready', () => {
+    open().catch((err: Error) => {
+      const fields = { code: ErrorCodes.STORE_FAILED, reason: err.message, store: store.location };
+      log.error(fields, 'history store failed');
+    });
+  });
 }
