@@ -4,7 +4,15 @@ import { test } from 'node:test';
 import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
 import { openHistoryStore } from './history/index.ts';
 
-for (const bad of ['localhost:6379', 'http://127.0.0.1:6379', 'not a url']) {
+const BAD_URLS = [
+  'localhost:6379',
+  'http://127.0.0.1:6379',
+  'not a url',
+  // ioredis would refuse it only when it makes its client, after the unit has subscribed.
+  'redis://:50%off@127.0.0.1:6379',
+];
+
+for (const bad of BAD_URLS) {
   test(`MODT_REDIS_URL '${bad}' is refused at start as ${ErrorCodes.SETTING_INVALID}`, () => {
     assert.throws(
       () => openHistoryStore({ MODT_REDIS_URL: bad }),
