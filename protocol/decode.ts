@@ -1,4 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
+import { Errors } from '@sinclair/typebox/errors';
 import { ErrorCodes, modtError, type ModtError } from './errors.ts';
 import { checkJsonShape } from './json-shape.ts';
 import { checkerOf } from './schemas.ts';
@@ -63,23 +64,23 @@ export function decodePayload<T extends TSchema>(
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): Decoded<Static<T>> {
   const json = decodeJson(bytes, maxPayloadBytes);
-  if (!json.ok) return json;
-  return checkValue(json.value, schema);
+  if (!json.ok || checkerOf(schema).Check(json.value)) return json as Decoded<Static<T>>;
+  return { ok: false, error: schemaError(json.value, schema) };
 }
 
 /** Checks an already parsed value against a schema. */
 export function checkValue<T extends TSchema>(value: unknown, schema: T): Decoded<Static<T>> {
-  // TODO(perf): on a fresh message the compiled string patterns (session_id's UUID, the
-  // timestamp) cost 0.35-0.45x JSON.parse alone, more than strict input's whole 1.3x target
-  // (BENCHMARKS.md, "Strict input"); the patterns are protocol/schemas.ts's to make cheaper.
-  const check = checkerOf(schema);
-  if (check.Check(value)) return { ok: true, value };
+  if (checkerOf(schema).Check(value)) return { ok: true, value };
+  return { ok: false, error: schemaError(value, schema) };
+}
 
-  const first = check.Errors(value).First();
+/** What the schema itself says of a value its check refused: the first key it does not meet. */
+function schemaError(value: unknown, schema: TSchema): ModtError {
+  const first = Errors(schema, value).First();
   const where = first?.path ? first.path.slice(1) : 'payload';
   const got = first === undefined ? '' : `, got ${describe(first.value)}`;
   const message = `${where}: ${first?.message ?? 'does not match the schema'}${got}`;
-  return fail(ErrorCodes.PAYLOAD_INVALID, message);
+  return modtError(ErrorCodes.PAYLOAD_INVALID, message);
 }
 
 function describe(value: unknown): string {
