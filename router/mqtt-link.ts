@@ -156,9 +156,12 @@ export class MqttLink extends EventEmitter {
    * trip to the broker. Instead, `done(ACK_LATER)` tells it to read on and send nothing, and
    * the link acknowledges each message itself once it and all before it have settled, in the
    * order they came. A message whose handling failed is left unacknowledged, for the broker
-   * to deliver again: acknowledging it would lose it. Each message waits one turn of the
-   * event loop: mqtt.js hands a backlog over in microtasks, which would otherwise starve
-   * timers, I/O and SIGTERM until it is drained.
+   * to deliver again: acknowledging it would lose it. Each message is handled at the next
+   * turn of the event loop, while mqtt.js reads on at once: so every message of what one read
+   * brought is handled in the same turn, and their writes go out together (see
+   * `coalesceWrites`), instead of one message, and one `writev`, a turn. Timers, I/O and
+   * SIGTERM still get their turn between reads: mqtt.js hands a read's packets over in
+   * microtasks, and a backlog would otherwise starve them until it is drained.
    */
   #take(packet: IPublishPacket, done: (err?: Error) => void): void {
     const delivery: Delivery = {
@@ -180,10 +183,10 @@ export class MqttLink extends EventEmitter {
         () => settle(true),
         () => settle(false),
       );
-      const readOn = () => done(ACK_LATER);
-      if (this.#roomFor(packet.qos)) readOn();
-      else this.#held.push({ qos: packet.qos, readOn });
     });
+    const readOn = () => done(ACK_LATER);
+    if (this.#roomFor(packet.qos)) readOn();
+    else this.#held.push({ qos: packet.qos, readOn });
   }
 
   /**
@@ -338,9 +341,37 @@ function openStream(url: URL): net.Socket {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (url.protocol === 'mqtts:') {
     const port = Number(url.port || 8883);
-    return tls.connect({ host, port, servername: host, noDelay: true } as tls.ConnectionOptions);
+    const options = { host, port, servername: host, noDelay: true } as tls.ConnectionOptions;
+    return coalesceWrites(tls.connect(options));
   }
-  return net.createConnection({ host, port: Number(url.port || 1883), noDelay: true });
+  const port = Number(url.port || 1883);
+  return coalesceWrites(net.createConnection({ host, port, noDelay: true }));
+}
+
+/**
+ * Holds what is written to the socket in one turn of the event loop and sends it as one
+ * `writev` at the next: a unit answering a backlog writes each message's publishes and
+ * acknowledgements from its own callback, and one system call each was the largest single
+ * cost of a drain. mqtt-packet corks each packet until the next tick only, which joins the
+ * parts of one packet but not the packets of different callbacks. Nagle stays off: the
+ * delay is one turn of the loop, not a timer.
+ */
+export function coalesceWrites<S extends net.Socket>(socket: S): S {
+  let held = false;
+  const release = () => {
+    held = false;
+    socket.uncork();
+  };
+  const write = socket.write;
+  socket.write = function (this: S, ...args: Parameters<S['write']>) {
+    if (!held) {
+      held = true;
+      socket.cork();
+      setImmediate(release);
+    }
+    return write.apply(this, args);
+  } as S['write'];
+  return socket;
 }
 
 function describeError(err: Error & { code?: string | number }): string {
