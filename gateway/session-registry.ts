@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AppDisplay } from '../protocol/index.ts';
 import { newCsrfToken } from './csrf-token.ts';
+import { SessionSockets } from './session-sockets.ts';
 import type { Identity } from './user-store.ts';
 
 /** A redirect waiting for its browser's socket (PROTOCOL.md, field case C06). */
@@ -36,7 +37,7 @@ export interface BrowserSession<Socket = unknown> {
   createdAt: number;
   lastSeenAt: number;
   login?: Login;
-  sockets: Set<Socket>;
+  sockets: SessionSockets<Socket>;
   pending?: PendingRedirect;
 }
 
@@ -77,7 +78,7 @@ export class SessionRegistry<Socket = unknown> {
       csrf: newCsrfToken(),
       createdAt: now,
       lastSeenAt: now,
-      sockets: new Set(),
+      sockets: new SessionSockets(),
     };
     this.#bySecret.set(session.secret, session);
     this.#evictOverflow();
