@@ -6,9 +6,15 @@ import { MessageBudget } from './message-budget.ts';
 import type { Push, RedirectDispatcher } from './redirect-dispatcher.ts';
 import type { BrowserSession, SessionRegistry } from './session-registry.ts';
 
+/**
+ * What a socket carries. uWebSockets.js copies these properties onto the socket's own object
+ * (`getUserData()` is the socket), so they are kept to three: V8 gives the object room for
+ * three more properties at a time.
+ */
 export interface SocketData {
   session: BrowserSession<Socket>;
-  budget: MessageBudget;
+  /** Made at the socket's first message: the login page sends none until it is redirected. */
+  budget: MessageBudget | undefined;
   closed: boolean;
 }
 export type Socket = WebSocket<SocketData>;
@@ -110,8 +116,7 @@ export class SocketRoute {
       this.#options.report({ kind: 'socket-refused', reason: 'session' });
       return send(res, text('401 Unauthorized', 'no session'));
     }
-    const budget = new MessageBudget(SOCKET_MAX_MESSAGES, SOCKET_WINDOW_MS, now);
-    const data: SocketData = { session, budget, closed: false };
+    const data: SocketData = { session, budget: undefined, closed: false };
     res.upgrade<SocketData>(data, key, protocol, extensions, context as never);
   }
 
@@ -130,7 +135,9 @@ export class SocketRoute {
   #message(ws: Socket, message: ArrayBuffer): void {
     const data = ws.getUserData();
     if (data.closed) return;
-    if (data.budget.take(this.#options.now())) {
+    const now = this.#options.now();
+    data.budget ??= new MessageBudget(SOCKET_MAX_MESSAGES, SOCKET_WINDOW_MS, now);
+    if (data.budget.take(now)) {
       const text = Buffer.from(message).toString('utf8');
       const ack = ACK.exec(text);
       if (ack !== null) this.#options.dispatcher.onAck(data.session, Number(ack[1]));
