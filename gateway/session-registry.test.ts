@@ -135,3 +135,11 @@ test('an unknown or missing cookie finds no session', () => {
   assert.equal(registry.touch(undefined, 1), undefined);
   assert.equal(registry.touch('not-a-secret', 1), undefined);
 });
+
+test('session times are kept as small integers, whatever the clock reads', () => {
+  const registry = registryOf();
+  const start = Date.now();
+  const session = registry.create(start);
+  registry.touch(session.secret, start + 250);
+  assert.deepEqual([session.createdAt, session.lastSeenAt], [0, 250]);
+});
