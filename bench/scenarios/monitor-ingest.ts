@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Topics } from '../../protocol/index.ts';
 import { startRedis } from '../../test/support/index.ts';
 import { startBenchBroker } from '../support/broker.ts';
+import { bundledServer } from '../support/bundles.ts';
 import { BenchChild } from '../support/child.ts';
 import { openLoop } from '../support/open-loop.ts';
 import { authSuccess, connectBench, publishMany } from '../support/publisher.ts';
@@ -11,8 +11,6 @@ import { figure, type Figure } from '../support/report.ts';
 import type { BenchContext, Scenario, ScenarioResult } from '../support/scenario.ts';
 import { median } from '../support/stats.ts';
 
-const UNIT_WORKER = join(import.meta.dirname, '../servers/unit-worker.ts');
-const XADD_WORKER = join(import.meta.dirname, '../servers/xadd-worker.ts');
 
 interface Drain {
   ms: number;
@@ -34,7 +32,7 @@ const rate = (d: Drain) => (d.handled * 1000) / d.ms;
 async function startWorker(kind: string, brokerUrl: string, redisUrl: string, tag: string) {
   const worker = BenchChild.start({
     name: `monitor ${kind}`,
-    script: UNIT_WORKER,
+    script: await bundledServer('unit-worker'),
     args: [
       '--kind',
       kind,
@@ -83,7 +81,7 @@ async function drainMonitor(
 async function drainXadd(redisUrl: string, count: number, tag: string): Promise<Drain> {
   const worker = BenchChild.start({
     name: 'xadd baseline',
-    script: XADD_WORKER,
+    script: await bundledServer('xadd-worker'),
     args: ['--redis', redisUrl, '--stream', `modt:bench:${tag}`],
   });
   try {

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { bundledServer } from '../support/bundles.ts';
 import { BenchChild } from '../support/child.ts';
 import { startBenchBroker } from '../support/broker.ts';
 import { authSuccess, connectBench, publishMany } from '../support/publisher.ts';
@@ -7,7 +7,6 @@ import type { BenchContext, Scenario, ScenarioResult } from '../support/scenario
 import { median } from '../support/stats.ts';
 import { Topics } from '../../protocol/index.ts';
 
-const WORKER = join(import.meta.dirname, '../servers/unit-worker.ts');
 
 interface Drain {
   ms: number;
@@ -25,7 +24,7 @@ async function drainOnce(
 ) {
   const worker = BenchChild.start({
     name: `unit-worker ${kind}`,
-    script: WORKER,
+    script: await bundledServer('unit-worker'),
     args: [
       '--kind',
       kind,
