@@ -136,6 +136,35 @@ test('an unknown or missing cookie finds no session', () => {
   assert.equal(registry.touch('not-a-secret', 1), undefined);
 });
 
+test('a session forgotten while its socket is open is handed over once, to close the socket', () => {
+  const registry = registryOf({ idleMs: 60_000, maxAgeMs: 5000 });
+  const [open, idle] = [registry.create(0), registry.create(0)];
+  open.sockets.add({});
+
+  assert.equal(registry.sweep(5000), 2);
+  assert.deepEqual(registry.takeEnded(), [open]);
+  assert.deepEqual(registry.takeEnded(), []);
+});
+
+test('a session that expires at a lookup is handed over too', () => {
+  const registry = registryOf({ maxAgeMs: 5000 });
+  const session = registry.create(0);
+  session.sockets.add({});
+
+  assert.equal(registry.touch(session.secret, 5000), undefined);
+  assert.deepEqual(registry.takeEnded(), [session]);
+});
+
+test('a live or renewed session is not handed over', () => {
+  const registry = registryOf();
+  const session = registry.create(0);
+  session.sockets.add({});
+  registry.renew(session, 500);
+  registry.sweep(900);
+  assert.deepEqual(registry.takeEnded(), []);
+  assert.deepEqual([...registry.sessions()], [session]);
+});
+
 test('session times are kept as small integers, whatever the clock reads', () => {
   const registry = registryOf();
   const start = Date.now();

@@ -65,6 +65,8 @@ export class SessionRegistry<Socket = unknown> {
   #bySecret = new Map<string, BrowserSession<Socket>>();
   #byLogin = new Map<string, BrowserSession<Socket>>();
   #limits: SessionLimits;
+  /** Sessions forgotten while a socket of theirs was open, until `takeEnded`. */
+  #ended: BrowserSession<Socket>[] = [];
   /** The first `now` this registry was given; its times count from here. */
   #epochMs: number | undefined;
 
@@ -158,7 +160,8 @@ export class SessionRegistry<Socket = unknown> {
 
   /**
    * Forgets every session past a limit: idle without a socket, or older than the absolute
-   * limit even with sockets (the caller closes those). Returns how many were forgotten.
+   * limit even with sockets (the caller closes those, `takeEnded`). Returns how many were
+   * forgotten.
    */
   sweep(now: number): number {
     let removed = 0;
@@ -168,6 +171,22 @@ export class SessionRegistry<Socket = unknown> {
       removed += 1;
     }
     return removed;
+  }
+
+  /**
+   * The sessions forgotten, by a sweep or at a lookup, while a socket of theirs was open,
+   * since the last call: their sockets are to be closed. The registry holds them until then,
+   * so the socket route needs no list of its own of every open socket.
+   */
+  takeEnded(): BrowserSession<Socket>[] {
+    const ended = this.#ended;
+    this.#ended = [];
+    return ended;
+  }
+
+  /** Every session held. */
+  sessions(): IterableIterator<BrowserSession<Socket>> {
+    return this.#bySecret.values();
   }
 
   /**
@@ -208,7 +227,10 @@ export class SessionRegistry<Socket = unknown> {
   }
 
   #remove(session: BrowserSession<Socket>): void {
-    if (this.#bySecret.get(session.secret) === session) this.#bySecret.delete(session.secret);
+    if (this.#bySecret.get(session.secret) === session) {
+      this.#bySecret.delete(session.secret);
+      if (session.sockets.size > 0) this.#ended.push(session);
+    }
     const login = session.login;
     if (login && this.#byLogin.get(login.sessionId) === session) {
       this.#byLogin.delete(login.sessionId);
