@@ -79,7 +79,7 @@ export class LoginRoute<Socket> {
     if (existing) return send(res, html('200 OK', loginPage(existing.csrf, origin)));
 
     const session = registry.create(now());
-    const cookie = sessionCookie(session.secret, this.#secureFor(res, req));
+    const cookie = sessionCookie(session.secret, this.#secureFor(peerAddress(res), req));
     send(res, html('200 OK', loginPage(session.csrf, origin), [['set-cookie', cookie]]));
   }
 
@@ -91,13 +91,15 @@ export class LoginRoute<Socket> {
   post(res: HttpResponse, req: HttpRequest): void {
     // Everything needed from the request is copied before the first await: uWebSockets.js
     // frees it when this handler returns (field case C05).
+    // The peer's address costs a system call (getpeername): it is read once.
+    const peer = peerAddress(res);
     const forwardedFor = req.getHeader('x-forwarded-for');
     const request: LoginRequest = {
       secret: cookieValue(req.getHeader('cookie'), SESSION_COOKIE),
       origin: req.getHeader('origin'),
       contentType: req.getHeader('content-type'),
-      address: clientAddressOf(peerAddress(res), forwardedFor, this.#options.proxies),
-      secure: this.#secureFor(res, req),
+      address: clientAddressOf(peer, forwardedFor, this.#options.proxies),
+      secure: this.#secureFor(peer, req),
     };
     const aborted = { value: false };
     res.onAborted(() => (aborted.value = true));
@@ -110,10 +112,10 @@ export class LoginRoute<Socket> {
   }
 
   /** Whether the browser came over https: the public URL says so, or a trusted proxy does. */
-  #secureFor(res: HttpResponse, req: HttpRequest): boolean {
+  #secureFor(peer: string, req: HttpRequest): boolean {
     if (this.#options.publicUrl.protocol === 'https:') return true;
     const proto = req.getHeader('x-forwarded-proto');
-    return forwardedHttps(peerAddress(res), proto, this.#options.proxies);
+    return forwardedHttps(peer, proto, this.#options.proxies);
   }
 
   async #finish(res: HttpResponse, aborted: { value: boolean }, request: LoginRequest) {
