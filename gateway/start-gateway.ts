@@ -30,10 +30,9 @@ export async function startGateway(options: GatewayOptions, log: Logger): Promis
     log.warn({ topic, code, reason, dropped: gateway.stats.dropped[code] }, 'message dropped');
   });
   // One line per login and per push would be most of a busy gateway's log at info: they are
-  // debug, and counted at /metrics. What was refused stays at warn.
-  gateway.on('login', ({ userId, sessionId }) => {
-    log.debug({ user_id: userId, session_id: sessionId }, 'login');
-  });
+  // debug, and counted at /metrics. What was refused stays at warn. Below debug they are not
+  // listened to at all, so no fields are built for a line that is not written.
+  if (log.isLevelEnabled('debug')) logEachLoginAndPush(gateway, log);
   gateway.on('login-failed', ({ reason, address }) => {
     log.warn({ reason, address }, 'login failed');
   });
@@ -42,13 +41,6 @@ export async function startGateway(options: GatewayOptions, log: Logger): Promis
   });
   gateway.on('sockets-expired', ({ code, sockets }) => {
     log.info({ code, sockets }, 'sockets of ended sessions closed');
-  });
-  gateway.on('push', ({ sessionId, appName, latencyMs, sockets }: Push) => {
-    const fields = { session_id: sessionId, app_name: appName, latencyMs, sockets };
-    log.debug(fields, 'redirect pushed');
-  });
-  gateway.on('held', ({ sessionId, appName }) => {
-    log.debug({ session_id: sessionId, app_name: appName }, 'redirect held for socket');
   });
   gateway.on('unanswered', ({ sessionId, userId, waitedMs, sockets }: NoAnswer) => {
     const fields = { session_id: sessionId, user_id: userId, waitedMs, sockets };
@@ -74,4 +66,18 @@ export async function startGateway(options: GatewayOptions, log: Logger): Promis
   }
   log.info({ port: gateway.port, publicUrl: options.publicUrl.href }, 'gateway listening');
   return gateway;
+}
+
+/** The debug lines: each login, each redirect pushed, each held for its socket. */
+function logEachLoginAndPush(gateway: Gateway, log: Logger): void {
+  gateway.on('login', ({ userId, sessionId }) => {
+    log.debug({ user_id: userId, session_id: sessionId }, 'login');
+  });
+  gateway.on('push', ({ sessionId, appName, latencyMs, sockets }: Push) => {
+    const fields = { session_id: sessionId, app_name: appName, latencyMs, sockets };
+    log.debug(fields, 'redirect pushed');
+  });
+  gateway.on('held', ({ sessionId, appName }) => {
+    log.debug({ session_id: sessionId, app_name: appName }, 'redirect held for socket');
+  });
 }
