@@ -16,8 +16,9 @@ export const DEFAULT_MAX_LENGTH = 1_000_000;
 
 /**
  * The production history: one Redis Stream, written in pipelined batches. ioredis is loaded
- * at the first command, not with this module: evaluating it takes some 20 ms, which a unit
- * would otherwise spend before it connects to the broker (BENCHMARKS.md, "Unit start").
+ * at the first command or `open()`, not with this module: evaluating it takes some 20 ms,
+ * which a unit would otherwise spend before it connects to the broker (BENCHMARKS.md, "Unit
+ * start").
  */
 export class RedisStreamStore implements HistoryStore {
   readonly location: string;
