@@ -1,7 +1,12 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { MqttClient, type IClientOptions, type IPublishPacket } from 'mqtt';
+import {
+  MqttClient,
+  type IClientOptions,
+  type IClientPublishOptions,
+  type IPublishPacket,
+} from 'mqtt';
 import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
 
 export interface MqttLinkOptions {
@@ -47,6 +52,14 @@ interface Delivery {
   settled: boolean;
   handled: boolean;
 }
+
+/** mqtt.js's publish options by retain (0, 1) and QoS: it copies them, never changes them. */
+const PUBLISH_OPTIONS = [false, true].map((retain) => {
+  const byQos = (qos: 0 | 1 | 2) => Object.freeze({ qos, retain });
+  return [byQos(0), byQos(1), byQos(2)] as const;
+}) as [PublishOptions, PublishOptions];
+
+type PublishOptions = readonly [IClientPublishOptions, IClientPublishOptions, IClientPublishOptions];
 
 /** What mqtt.js's packet loop is told so that it reads on without sending the PUBACK itself. */
 const ACK_LATER = new Error('acknowledged by MqttLink once handled in order');
@@ -101,12 +114,18 @@ export class MqttLink extends EventEmitter {
 
   /**
    * Publishes and resolves once the broker has acknowledged (QoS 1) or taken (QoS 0) it;
-   * while the link is down, once it is back and the broker has it. Never awaited inside this
-   * link's own `onMessage`: mqtt.js reads no packet, that PUBACK included, until the message
-   * in hand is done. The unit runner publishes on a second link for that reason.
+   * while the link is down, once it is back and the broker has it. Not for the outputs of
+   * this link's own messages: with its window full the link stops reading, the PUBACKs of
+   * those outputs too, and would wait on itself. The unit runner publishes on a second link
+   * for that reason. One promise a publish, and no options object: a unit makes several a
+   * message.
    */
-  async publish(topic: string, payload: Buffer | string, qos: 0 | 1 | 2 = 1, retain = false) {
-    await this.#client.publishAsync(topic, payload, { qos, retain });
+  publish(topic: string, payload: Buffer | string, qos: 0 | 1 | 2 = 1, retain = false) {
+    return new Promise<void>((resolve, reject) => {
+      this.#client.publish(topic, payload, PUBLISH_OPTIONS[retain ? 1 : 0][qos], (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
   }
 
   /** Resolves at the first moment the link is ready, or rejects after `timeoutMs`. */

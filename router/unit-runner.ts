@@ -214,7 +214,8 @@ export class UnitRunner extends EventEmitter {
 
   /** Sends the outputs on their way at once, in order, then waits for all of them. */
   async #perform(topic: string, outputs: Output[]): Promise<Performed> {
-    const publishes: Promise<void>[] = [];
+    // The publishes on their way, then the append of the records, if any.
+    const waits: Promise<void>[] = [];
     const records: HistoryRecord[] = [];
     const maxPacketBytes = this.#options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
     for (const output of outputs) {
@@ -228,16 +229,18 @@ export class UnitRunner extends EventEmitter {
         this.#drop(topic, prepared);
         continue;
       }
-      publishes.push(this.outbox.publish(output.topic, prepared.body, output.qos, output.retain));
+      waits.push(this.outbox.publish(output.topic, prepared.body, output.qos, output.retain));
     }
 
     // The store retries until it has the records: the message stays unacknowledged, so
     // nothing is lost meanwhile.
-    const stored = records.length > 0 ? this.#writer!.append(records) : undefined;
-    await Promise.all([Promise.all(publishes), stored]);
-    this.stats.published += publishes.length;
+    if (records.length > 0) waits.push(this.#writer!.append(records));
+    if (waits.length === 1) await waits[0];
+    else if (waits.length > 1) await Promise.all(waits);
+    const published = waits.length - (records.length > 0 ? 1 : 0);
+    this.stats.published += published;
     this.stats.recorded += records.length;
-    return { published: publishes.length, recorded: records.length };
+    return { published, recorded: records.length };
   }
 
   /** Drops a message and announces it as a dead letter, within the rate. */
