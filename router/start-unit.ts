@@ -48,10 +48,9 @@ export function startUnit(unit: AnyUnit, env: Env, log: Logger): UnitRunner {
  * writer, unacknowledged, until the store has their records.
  */
 function openOnTheBus(runner: UnitRunner, store: HistoryStore, log: Logger): void {
-  if (!('open' in store) || typeof store.open !== 'function') return;
-  const open = store.open.bind(store) as () => Promise<void>;
+  if (store.open === undefined) return;
   runner.once('ready', () => {
-    open().catch((err: Error) => {
+    store.open!().catch((err: Error) => {
       const fields = { code: ErrorCodes.STORE_FAILED, reason: err.message, store: store.location };
       log.error(fields, 'history store failed');
     });

@@ -17,6 +17,11 @@ export interface HistoryStore {
    */
   follow(afterId: string, listener: HistoryListener): HistoryFollow;
   close(): Promise<void>;
+  /**
+   * Loads and connects what the store needs ahead of its first command, for a store that
+   * has such a step (Redis); without it the first command does it.
+   */
+  open?(): Promise<void>;
   /** Names where the records are, for log lines and the reader command. */
   readonly location: string;
 }
