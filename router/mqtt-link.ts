@@ -41,6 +41,8 @@ const REDELIVER_WITHIN_MS = 1000;
 
 /** A message in hand: settled once its handling is done, acknowledged in order of receipt. */
 interface Delivery {
+  /** The message, until it is handed to `onMessage`. */
+  packet: IPublishPacket | undefined;
   messageId: number | undefined;
   qos: number;
   /**
@@ -93,6 +95,8 @@ export class MqttLink extends EventEmitter {
   #inHand = new Map<unknown, number>();
   /** Messages in hand, oldest first. */
   #window: Delivery[] = [];
+  /** Messages taken this turn, for `onMessage` at the next. */
+  #toHandle: Delivery[] = [];
   /** mqtt.js's calls to read on, held while the window is full, with the QoS that held it. */
   #held: { qos: number; readOn: () => void }[] = [];
 
@@ -184,6 +188,7 @@ export class MqttLink extends EventEmitter {
    */
   #take(packet: IPublishPacket, done: (err?: Error) => void): void {
     const delivery: Delivery = {
+      packet,
       messageId: packet.messageId,
       qos: packet.qos,
       stream: this.#client.connected ? this.#client.stream : undefined,
@@ -192,20 +197,30 @@ export class MqttLink extends EventEmitter {
     };
     this.#window.push(delivery);
     this.#inHand.set(delivery.stream, (this.#inHand.get(delivery.stream) ?? 0) + 1);
-    setImmediate(() => {
-      const settle = (handled: boolean) => {
-        delivery.settled = true;
-        delivery.handled = handled;
-        this.#acknowledgeSettled();
-      };
-      this.#options.onMessage(packet.topic, packet.payload as Buffer, packet).then(
-        () => settle(true),
-        () => settle(false),
+    this.#toHandle.push(delivery);
+    if (this.#toHandle.length === 1) setImmediate(this.#handleTaken);
+    if (this.#roomFor(packet.qos)) done(ACK_LATER);
+    else this.#held.push({ qos: packet.qos, readOn: () => done(ACK_LATER) });
+  }
+
+  /** Hands what was taken since the last turn to `onMessage`, in order. */
+  #handleTaken = (): void => {
+    const taken = this.#toHandle;
+    this.#toHandle = [];
+    for (const delivery of taken) {
+      const { packet } = delivery;
+      delivery.packet = undefined;
+      this.#options.onMessage(packet!.topic, packet!.payload as Buffer, packet!).then(
+        () => this.#settle(delivery, true),
+        () => this.#settle(delivery, false),
       );
-    });
-    const readOn = () => done(ACK_LATER);
-    if (this.#roomFor(packet.qos)) readOn();
-    else this.#held.push({ qos: packet.qos, readOn });
+    }
+  };
+
+  #settle(delivery: Delivery, handled: boolean): void {
+    delivery.settled = true;
+    delivery.handled = handled;
+    this.#acknowledgeSettled();
   }
 
   /**

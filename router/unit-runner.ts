@@ -97,8 +97,10 @@ export class UnitRunner extends EventEmitter {
   #options: UnitRunnerOptions;
   #entries: { filter: string; schema: TSchema | typeof RAW }[];
   #stopping = false;
-  /** Messages whose outputs are on the way. */
-  #inFlight = new Set<Promise<void>>();
+  /** How many messages are being handled or have their outputs on the way. */
+  #inFlight = 0;
+  /** Called once no message is in flight, while `stop()` waits for that. */
+  #whenIdle: (() => void) | undefined;
   #writer: RecordWriter | undefined;
 
   constructor(unit: AnyUnit, options: UnitRunnerOptions) {
@@ -156,7 +158,11 @@ export class UnitRunner extends EventEmitter {
     // receiving link closes first, so the broker gives it to the next process.
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([Promise.allSettled(this.#inFlight), late]);
+    const idle = new Promise<void>((resolve) => {
+      if (this.#inFlight === 0) resolve();
+      else this.#whenIdle = resolve;
+    });
+    await Promise.race([idle, late]);
     clearTimeout(timer);
     await this.link.close(timeoutMs);
     await this.outbox.close(timeoutMs);
@@ -172,11 +178,15 @@ export class UnitRunner extends EventEmitter {
     // Across a reconnect too, a message still on the way when the link dropped stays ahead of
     // its redelivered copy: its publishes went out first, its records are first in the writer.
     const work = this.#handle(topic, payload, redelivered);
-    this.#inFlight.add(work);
-    const forget = () => void this.#inFlight.delete(work);
-    work.then(forget, forget);
+    this.#inFlight += 1;
+    work.then(this.#forget, this.#forget);
     return work;
   }
+
+  #forget = (): void => {
+    this.#inFlight -= 1;
+    if (this.#inFlight === 0) this.#whenIdle?.();
+  };
 
   #now(): number {
     return (this.#options.clock ?? Date.now)();
@@ -185,7 +195,7 @@ export class UnitRunner extends EventEmitter {
   async #handle(topic: string, bytes: Buffer, redelivered: boolean): Promise<void> {
     this.stats.received += 1;
     this.emit('received', { unit: this.unit.name, topic } satisfies Received);
-    const entry = this.#entries.find((e) => topicMatches(e.filter, topic));
+    const entry = this.#entryFor(topic);
     if (entry === undefined) return;
 
     let payload: unknown = bytes;
@@ -210,6 +220,11 @@ export class UnitRunner extends EventEmitter {
     const done = await this.#perform(topic, outputs);
     this.stats.handled += 1;
     this.emit('handled', { unit: this.unit.name, topic, handlerMs, ...done } satisfies Handled);
+  }
+
+  #entryFor(topic: string) {
+    for (const entry of this.#entries) if (topicMatches(entry.filter, topic)) return entry;
+    return undefined;
   }
 
   /** Sends the outputs on their way at once, in order, then waits for all of them. */
