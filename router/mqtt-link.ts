@@ -56,12 +56,9 @@ interface Delivery {
 }
 
 /** mqtt.js's publish options by retain (0, 1) and QoS: it copies them, never changes them. */
-const PUBLISH_OPTIONS = [false, true].map((retain) => {
-  const byQos = (qos: 0 | 1 | 2) => Object.freeze({ qos, retain });
-  return [byQos(0), byQos(1), byQos(2)] as const;
-}) as [PublishOptions, PublishOptions];
-
-type PublishOptions = readonly [IClientPublishOptions, IClientPublishOptions, IClientPublishOptions];
+const PUBLISH_OPTIONS: readonly (readonly IClientPublishOptions[])[] = [false, true].map(
+  (retain) => ([0, 1, 2] as const).map((qos) => Object.freeze({ qos, retain })),
+);
 
 /** What mqtt.js's packet loop is told so that it reads on without sending the PUBACK itself. */
 const ACK_LATER = new Error('acknowledged by MqttLink once handled in order');
@@ -126,7 +123,7 @@ export class MqttLink extends EventEmitter {
    */
   publish(topic: string, payload: Buffer | string, qos: 0 | 1 | 2 = 1, retain = false) {
     return new Promise<void>((resolve, reject) => {
-      this.#client.publish(topic, payload, PUBLISH_OPTIONS[retain ? 1 : 0][qos], (err) =>
+      this.#client.publish(topic, payload, PUBLISH_OPTIONS[retain ? 1 : 0]![qos]!, (err) =>
         err ? reject(err) : resolve(),
       );
     });
