@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { bundleOptions, unitEntry, unitNames } from '../../build.mjs';
@@ -53,7 +53,11 @@ async function build(): Promise<Builds> {
     list.push(await buildGateway(dir, external));
   }
   const uws = dirname(createRequire(import.meta.url).resolve('uWebSockets.js/package.json'));
-  copyFileSync(join(uws, 'binaries', UWS_BINARY), join(bundled, UWS_BINARY));
+  // Copied beside and renamed over: a gateway of another bench run may have the old file
+  // mapped, and writing into it in place kills that process with SIGBUS.
+  const binary = join(bundled, UWS_BINARY);
+  copyFileSync(join(uws, 'binaries', UWS_BINARY), `${binary}.${process.pid}`);
+  renameSync(`${binary}.${process.pid}`, binary);
   return builds;
 }
 
