@@ -64,7 +64,7 @@ export function decodePayload<T extends TSchema>(
   maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
 ): Decoded<Static<T>> {
   // TODO(perf): app/ready is still about 1.3-1.4x JSON.parse alone, over strict input's 1.3x
-  // (BENCHMARKS.md). Past the parse, two thirds of it is the check's two patterns, UUID and URL,
+  // (BENCHMARKS.md). Past the parse, about half of it is the check's two patterns, UUID and URL,
   // some 35-40 ns each on a fresh string (8 of them V8 recording the last match), the rest the
   // shape walk (~20 ns) and the strict decoding (~10 ns): no cheaper equivalent was found.
   const json = decodeJson(bytes, maxPayloadBytes);
