@@ -15,10 +15,46 @@ export const DEFAULT_STREAM = 'modt:history';
 export const DEFAULT_MAX_LENGTH = 1_000_000;
 
 /**
- * The production history: one Redis Stream, written in pipelined batches. ioredis is loaded
- * at the first command or `open()`, not with this module: evaluating it takes some 20 ms,
- * which a unit would otherwise spend before it connects to the broker (BENCHMARKS.md, "Unit
- * start").
+ * One append's XADDs, each as a pipelined XADD would have been, made by Redis in one script
+ * call: ioredis then builds, sends and answers one command a batch instead of one a record,
+ * which cost the monitor some 6 µs of CPU a record (BENCHMARKS.md, "Monitor ingest").
+ * ARGV is the cap, then seven values a record: received_at, topic, payload, encoding, json,
+ * error and redelivered, the last two empty when the record has no such field. A failing
+ * XADD fails the call; those before it stay, as in a pipeline.
+ */
+const APPEND_SCRIPT = `
+local key, cap = KEYS[1], ARGV[1]
+for i = 2, #ARGV, 7 do
+  if ARGV[i + 5] == '' and ARGV[i + 6] == '' then
+    redis.call('XADD', key, 'MAXLEN', '~', cap, '*', 'received_at', ARGV[i], 'topic', ARGV[i + 1],
+      'payload', ARGV[i + 2], 'encoding', ARGV[i + 3], 'json', ARGV[i + 4])
+  else
+    local fields = { 'received_at', ARGV[i], 'topic', ARGV[i + 1], 'payload', ARGV[i + 2],
+      'encoding', ARGV[i + 3], 'json', ARGV[i + 4] }
+    if ARGV[i + 5] ~= '' then
+      fields[#fields + 1] = 'error'
+      fields[#fields + 1] = ARGV[i + 5]
+    end
+    if ARGV[i + 6] ~= '' then
+      fields[#fields + 1] = 'redelivered'
+      fields[#fields + 1] = '1'
+    end
+    redis.call('XADD', key, 'MAXLEN', '~', cap, '*', unpack(fields))
+  end
+end
+return (#ARGV - 1) / 7
+`;
+
+/** The client with the append script defined (ioredis sends EVALSHA, EVAL once a connection). */
+type AppendingRedis = Redis & {
+  modtAppend(stream: string, args: string[]): Promise<number>;
+};
+
+/**
+ * The production history: one Redis Stream, each append's records added by one call of a
+ * script that makes their XADDs in order (APPEND_SCRIPT). ioredis is loaded at the first
+ * command or `open()`, not with this module: evaluating it takes some 20 ms, which a unit
+ * would otherwise spend before it connects to the broker (BENCHMARKS.md, "Unit start").
  */
 export class RedisStreamStore implements HistoryStore {
   readonly location: string;
@@ -44,6 +80,7 @@ export class RedisStreamStore implements HistoryStore {
     if (this.#redis !== undefined) return Promise.resolve(this.#redis);
     this.#loading ??= import('ioredis').then(({ Redis }) => {
       const redis = new Redis(this.#url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+      redis.defineCommand('modtAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
       redis.on('error', () => {
         // Connection errors surface as rejected commands to the caller; this listener only
         // keeps ioredis from printing them as unhandled.
@@ -77,22 +114,20 @@ export class RedisStreamStore implements HistoryStore {
 
   async append(records: readonly HistoryRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const pipeline = (await this.#client()).pipeline();
+    const args: string[] = [String(this.#maxLength)];
     for (const r of records) {
-      const fields = [
-        'received_at', r.received_at,
-        'topic', r.topic,
-        'payload', r.payload,
-        'encoding', r.encoding,
-        'json', r.json ? '1' : '0',
-      ];
-      if (r.error) fields.push('error', r.error);
-      if (r.redelivered) fields.push('redelivered', '1');
-      pipeline.xadd(this.#stream, 'MAXLEN', '~', this.#maxLength, '*', ...fields);
+      args.push(
+        r.received_at,
+        r.topic,
+        r.payload,
+        r.encoding,
+        r.json ? '1' : '0',
+        r.error ?? '',
+        r.redelivered ? '1' : '',
+      );
     }
-    const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([err]) => err !== null);
-    if (failed?.[0]) throw failed[0];
+    const redis = (await this.#client()) as AppendingRedis;
+    await redis.modtAppend(this.#stream, args);
   }
 
   async recent(limit: number): Promise<HistoryEntry[]> {
