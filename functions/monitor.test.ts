@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCodes, Topics, appDisplayTopic } from '../protocol/index.ts';
-import { deliver, type HistoryRecord, type UnitContext } from '../router/index.ts';
+import { contextFor, deliver, type HistoryRecord, type UnitContext } from '../router/index.ts';
 import monitor from './monitor.ts';
 
 const NOW = new Date('2026-12-03T10:07:05.250Z');
@@ -91,6 +91,30 @@ describe('monitor', () => {
     assert.equal(record.received_at, '2027-01-01T00:00:00.000Z');
   });
 
+  const times = [
+    '2026-12-03T10:07:05.250Z',
+    '2026-12-03T10:07:05.007Z',
+    '2026-12-03T10:07:05.999Z',
+    '2026-12-03T10:07:06.000Z',
+    '2026-12-03T10:07:05.040Z',
+    '1969-12-31T23:59:59.999Z',
+    '1970-01-01T00:00:00.000Z',
+    '+275760-09-13T00:00:00.000Z',
+    '-000001-01-01T00:00:00.500Z',
+  ];
+  test('records each time as toISOString writes it, one after another in one process', () => {
+    for (const time of times) {
+      const { received_at } = recordOf(Topics.authSuccess, text('{}'), { now: new Date(time) });
+      assert.equal(received_at, time);
+    }
+  });
+
+  test('refuses a time that is not one, as toISOString does', () => {
+    const now = new Date(Number.NaN);
+    const context = contextFor(monitor, { now });
+    assert.throws(() => monitor.handle(Topics.authSuccess, text('{}'), context), RangeError);
+  });
+
   test('marks a message the broker delivered again as redelivered', () => {
     assert.equal(recordOf(Topics.appReady, text('{}'), { redelivered: true }).redelivered, true);
     assert.equal(recordOf(Topics.appReady, text('{}')).redelivered, undefined);
@@ -107,6 +131,15 @@ describe('monitor', () => {
     const whole = Buffer.concat([text('xx'), notUtf8, text('yy')]);
     const record = recordOf(Topics.appReady, whole.subarray(2, 2 + notUtf8.length));
     assert.equal(record.payload, notUtf8.toString('base64'));
+  });
+
+  test('keeps only the bytes of a Uint8Array view that is not a Buffer', () => {
+    const whole = new Uint8Array([0x78, ...text(ready), 0x79]);
+    const view = new Uint8Array(whole.buffer, 1, whole.length - 2);
+    const [output] = monitor.handle(Topics.appReady, view, contextFor(monitor, { now: NOW }));
+    assert.equal(output?.kind, 'record');
+    assert.equal(output.record.payload, ready);
+    assert.equal(output.record.json, true);
   });
 
   test('subscribes to every modt topic as raw bytes and needs the history store', () => {
