@@ -24,6 +24,15 @@ const refused: HistoryRecord = {
 };
 const again: HistoryRecord = { ...plain, payload: '{"n":3}', redelivered: true };
 const both: HistoryRecord = { ...refused, payload: '', redelivered: true };
+const raw: HistoryRecord = {
+  received_at: 'ünï\u0000cödé',
+  topic: 'modt/\u0000/ü',
+  payload: Buffer.from([0xff, 0x00]).toString('base64'),
+  encoding: 'base64',
+  json: false,
+  error: 'MODT_ERR_\u0000',
+};
+const { error: _error, ...rawAgain } = { ...raw, json: true, redelivered: true };
 
 /** Each record and the flat fields a reader of the stream finds for it, in their order. */
 const rows: [record: HistoryRecord, fields: string[]][] = [
@@ -42,6 +51,14 @@ const rows: [record: HistoryRecord, fields: string[]][] = [
   [both, [
     'received_at', AT, 'topic', 'modt/app/ready', 'payload', '', 'encoding', 'utf8',
     'json', '0', 'error', ErrorCodes.PAYLOAD_NOT_JSON, 'redelivered', '1',
+  ]],
+  [raw, [
+    'received_at', 'ünï\u0000cödé', 'topic', 'modt/\u0000/ü', 'payload', '/wA=',
+    'encoding', 'base64', 'json', '0', 'error', 'MODT_ERR_\u0000',
+  ]],
+  [rawAgain, [
+    'received_at', 'ünï\u0000cödé', 'topic', 'modt/\u0000/ü', 'payload', '/wA=',
+    'encoding', 'base64', 'json', '1', 'redelivered', '1',
   ]],
 ];
 
