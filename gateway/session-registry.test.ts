@@ -136,7 +136,7 @@ test('an unknown or missing cookie finds no session', () => {
   assert.equal(registry.touch('not-a-secret', 1), undefined);
 });
 
-test('a session forgotten while its socket is open is handed over once, to close the socket', () => {
+test('a session forgotten with its socket open is handed over once, to close it', () => {
   const registry = registryOf({ idleMs: 60_000, maxAgeMs: 5000 });
   const [open, idle] = [registry.create(0), registry.create(0)];
   open.sockets.add({});

@@ -43,7 +43,7 @@ describe('the gateway finds every open browser socket through its session', () =
     return health.sockets;
   }
 
-  test('a socket whose session ended at a lookup, not in a sweep, is closed at the sweep', async (t) => {
+  test('a socket whose session ended at a lookup is closed at the sweep', async (t) => {
     const { gateway, clock, base } = await gatewayOn(t);
     const browser = await browserOn(t, base);
     const socket = await browser.openSocket();
@@ -55,7 +55,7 @@ describe('the gateway finds every open browser socket through its session', () =
     assert.deepEqual(await browser.closeOf(socket), { code: 4401, reason: 'session expired' });
   });
 
-  test('stopping the gateway closes every socket, both tabs of one browser among them', async (t) => {
+  test('stopping the gateway closes every socket, both tabs of a browser too', async (t) => {
     const { gateway, base } = await gatewayOn(t);
     const [browser, other] = [await browserOn(t, base), await browserOn(t, base)];
     const tabs = [await browser.openSocket(), await browser.openSocket()];
