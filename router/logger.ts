@@ -24,12 +24,26 @@ export function createLogger(name: string, destination?: LogDestination): Logger
     base: { unit: name },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  const log = destination === undefined ? pino(options) : pino(options, destination);
+  const log = pino(options, destination ?? standardOutput());
   if (!known) {
     const reason = `MODT_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got '${asked}'`;
     log.warn({ code: ErrorCodes.SETTING_INVALID, reason }, 'logging at info');
   }
   return log;
+}
+
+let stdout: LogDestination | undefined;
+
+/**
+ * One destination for every logger of the process, written synchronously: pino's own
+ * default is a buffer of its own per logger, written later, so the lines of a unit, the
+ * gateway and `npm start`'s banner (console.log) came out of order under load ("MoDT is up"
+ * before "gateway on the bus"), and a line could be lost with a crash. At info a process
+ * writes a few lines a minute; the busy ones (each login, each push) are debug.
+ */
+function standardOutput(): LogDestination {
+  stdout ??= pino.destination({ dest: 1, sync: true });
+  return stdout;
 }
 
 /** The levels MODT_LOG_LEVEL may name, most severe first. */

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes } from '../protocol/index.ts';
 import { readRuntimeOptions } from '../router/index.ts';
 import { readGatewayOptions } from '../gateway/index.ts';
@@ -128,6 +129,9 @@ test('npm start names the bus it runs, for modt tail', async (t) => {
   });
   t.after(() => stack.stop());
   const bus = `mqtt://127.0.0.1:${brokerPort}`;
+  // The banner's lines are written together, but may come in more than one read.
+  const until = Date.now() + 5000;
+  while (!stack.output().includes('History:') && Date.now() < until) await sleep(20);
   assert.match(stack.output(), new RegExp(`The bus: ${bus} \\(MODT_MQTT_URL=${bus} npm run`));
   // What the banner says is already true: every unit and the gateway are on the bus.
   const up = stack.output().indexOf('MoDT is up');
