@@ -103,6 +103,35 @@ describe('MqttLink', { timeout: 120_000 }, () => {
     await again.received.expectNothing(300);
   });
 
+  test('a handler that throws before returning its promise fails its own message only',
+    async (t) => {
+      const topic = `test/${randomUUID().slice(0, 8)}/in`;
+      const handled: string[] = [];
+      let throwsCame = 0;
+      const link = new MqttLink({
+        url: new URL(broker.url),
+        clientId: `test-${randomUUID().slice(0, 8)}`,
+        subscriptions: [topic],
+        onMessage(_topic, payload) {
+          const text = payload.toString('utf8');
+          if (text === 'throws' && throwsCame++ === 0) throw new Error('thrown, not rejected');
+          handled.push(text);
+          return Promise.resolve();
+        },
+      });
+      t.after(() => link.close(500));
+      await link.waitReady(READY_MS);
+      const client = await connectClient(broker.url);
+      t.after(() => client.endAsync(true));
+      // Published together, so that the link hands them over in the same turn.
+      await Promise.all(['a', 'throws', 'b'].map((text) => publishRaw(client, topic, text)));
+      const until = Date.now() + 10_000;
+      while (handled.length < 3 && Date.now() < until) await sleep(20);
+      assert.deepEqual([...handled].sort(), ['a', 'b', 'throws'], handled.join(', '));
+      // Left unacknowledged, it came again, and was handled then.
+      assert.equal(throwsCame, 2);
+    });
+
   /** A link with `maxInFlight: 2` whose messages settle only when the test says. */
   async function gatedLink(t: TestContext, topic: string) {
     const received = new AsyncQueue<string>('message');

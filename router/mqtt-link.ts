@@ -207,7 +207,14 @@ export class MqttLink extends EventEmitter {
     for (const delivery of taken) {
       const { packet } = delivery;
       delivery.packet = undefined;
-      this.#options.onMessage(packet!.topic, packet!.payload as Buffer, packet!).then(
+      let handling: Promise<void>;
+      try {
+        handling = this.#options.onMessage(packet!.topic, packet!.payload as Buffer, packet!);
+      } catch (err) {
+        // A handler that throws before its promise fails only its own message, not the turn's.
+        handling = Promise.reject(err);
+      }
+      handling.then(
         () => this.#settle(delivery, true),
         () => this.#settle(delivery, false),
       );
