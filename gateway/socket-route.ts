@@ -64,6 +64,8 @@ export class SocketRoute {
    * of their own, which would cost some 30 bytes more per idle session.
    */
   #openSockets = 0;
+  /** Set by `closeAll()`: the gateway is stopping and takes no socket any more. */
+  #stopped = false;
 
   constructor(options: SocketRouteOptions) {
     this.#options = options;
@@ -106,7 +108,12 @@ export class SocketRoute {
     return closed;
   }
 
+  /**
+   * Ends every socket with 1001, and from now on refuses new ones (503): a connection kept
+   * alive from before the port closed could still upgrade, and nothing would end that socket.
+   */
   closeAll(): void {
+    this.#stopped = true;
     const { registry } = this.#options;
     for (const session of [...registry.takeEnded(), ...registry.sessions()]) {
       for (const socket of session.sockets) socket.end(1001, 'gateway stopping');
@@ -120,6 +127,7 @@ export class SocketRoute {
     const origin = req.getHeader('origin');
     const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
 
+    if (this.#stopped) return send(res, text('503 Service Unavailable', 'gateway stopping'));
     if (origin !== this.#options.publicOrigin) {
       this.#options.report({ kind: 'socket-refused', reason: 'origin', origin });
       return send(res, text('403 Forbidden', 'origin not allowed'));

@@ -49,6 +49,8 @@ const MAX_BACKPRESSURE_BYTES = 4 * 1024 * 1024;
 export class MonitorSocket {
   #options: MonitorSocketOptions;
   #sockets = new Set<MonitorWebSocket>();
+  /** Set by `closeAll()`: the gateway is stopping and takes no socket any more. */
+  #stopped = false;
 
   constructor(options: MonitorSocketOptions) {
     this.#options = options;
@@ -81,7 +83,9 @@ export class MonitorSocket {
     return closed;
   }
 
+  /** Ends every socket with 1001 and refuses new ones (503), as the browser sockets do. */
   closeAll(): void {
+    this.#stopped = true;
     for (const socket of this.#sockets) socket.end(1001, 'gateway stopping');
   }
 
@@ -93,6 +97,7 @@ export class MonitorSocket {
     const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
     const { publicOrigin, registry, report } = this.#options;
 
+    if (this.#stopped) return send(res, text('503 Service Unavailable', 'gateway stopping'));
     if (origin !== publicOrigin) {
       report({ kind: 'socket-refused', reason: 'origin', origin });
       return send(res, text('403 Forbidden', 'origin not allowed'));
