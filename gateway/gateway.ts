@@ -260,11 +260,10 @@ export class Gateway extends EventEmitter {
    */
   sweep(): void {
     const now = this.#now();
-    this.#registry.sweep(now);
+    // Sweeps the registry too, once: the sessions it forgets are those whose sockets close.
+    const closed = this.#sockets.closeEnded(now);
     this.#throttle.sweep(now);
     this.#monitor.closeEnded(now);
-
-    const closed = this.#sockets.closeEnded(now);
     if (closed === 0) return;
     this.#count(ErrorCodes.SESSION_EXPIRED, closed);
     this.emit('sockets-expired', { code: ErrorCodes.SESSION_EXPIRED, sockets: closed });
