@@ -101,6 +101,7 @@ export class UnitRunner extends EventEmitter {
   #inFlight = 0;
   /** Called once no message is in flight, while `stop()` waits for that. */
   #whenIdle: (() => void) | undefined;
+  #stopped: Promise<void> | undefined;
   #writer: RecordWriter | undefined;
 
   constructor(unit: AnyUnit, options: UnitRunnerOptions) {
@@ -148,8 +149,13 @@ export class UnitRunner extends EventEmitter {
     await Promise.all([this.link.waitReady(timeoutMs), this.outbox.waitReady(timeoutMs)]);
   }
 
-  /** Stops taking messages, finishes those in flight, disconnects. */
-  async stop(): Promise<void> {
+  /** Stops taking messages, finishes those in flight, disconnects; once, however often called. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
     this.#stopping = true;
     this.link.drain();
     this.#writer?.stopping();

@@ -10,6 +10,8 @@ const needs = [
   { binary: '/usr/sbin/mosquitto', pkg: 'mosquitto' },
   { binary: '/usr/bin/redis-server', pkg: 'redis-server' },
   { binary: '/usr/bin/chromium', pkg: 'chromium' },
+  // test/pipeline-writes.test.ts makes a self-signed certificate for its mqtts: broker.
+  { binary: '/usr/bin/openssl', pkg: 'openssl' },
 ];
 
 function run(command, args, options = {}) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { HistoryEntry, HistoryRecord } from './record.ts';
 import { RedisStreamFollower } from './redis-stream-follower.ts';
@@ -24,11 +25,19 @@ export const DEFAULT_MAX_LENGTH = 1_000_000;
  * `1` or `0` (json), `r` or `-` (redelivered) and `e` or `-` (an error follows), then
  * received_at. A failing XADD fails the call; those before it stay, as in a pipeline.
  * Redis runs it with EVALSHA (EVAL once a connection), so a Redis user needs both.
+ *
+ * It runs once per append even when ioredis sends it twice: a call whose answer was lost
+ * with its connection is sent again on the next one (ioredis's own resend), and would store
+ * its records twice, unmarked. So each store counts its appends, and the script makes the
+ * XADDs only for a number above the last one this store made (KEYS[2], ARGV[2]); a retry of
+ * the writer's own is a new append, with the next number, and marks its records.
  */
 const APPEND_SCRIPT = `
-local key, cap = KEYS[1], ARGV[1]
+local key, cap, seq = KEYS[1], ARGV[1], tonumber(ARGV[2])
+if tonumber(redis.call('GET', KEYS[2]) or '0') >= seq then return 1 end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', 86400)
 local byte, sub = string.byte, string.sub
-local i, n = 2, #ARGV
+local i, n = 3, #ARGV
 while i <= n do
   local head = ARGV[i]
   local encoding = byte(head, 1) == 98 and 'base64' or 'utf8'
@@ -54,7 +63,7 @@ const HEADS = ['u0-', 'u0r', 'u1-', 'u1r', 'b0-', 'b0r', 'b1-', 'b1r'] as const;
 
 /** The client with the append script defined (ioredis sends EVALSHA, EVAL once a connection). */
 type AppendingRedis = Redis & {
-  modtAppend(stream: string, args: string[]): Promise<number>;
+  modtAppend(stream: string, appended: string, args: string[]): Promise<number>;
 };
 
 /**
@@ -72,11 +81,15 @@ export class RedisStreamStore implements HistoryStore {
   #maxLength: number;
   #followers = new Set<HistoryFollow>();
   #closed = false;
+  /** Where Redis keeps the number of this store's last append (APPEND_SCRIPT), for a day. */
+  #appended: string;
+  #appends = 0;
 
   constructor(options: RedisStreamStoreOptions) {
     this.#url = options.url;
     this.#stream = options.stream ?? DEFAULT_STREAM;
     this.#maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
+    this.#appended = `${this.#stream}:appended:${randomUUID()}`;
     const url = new URL(options.url);
     url.password = url.password ? '***' : '';
     this.location = `${url.href} stream ${this.#stream}`;
@@ -87,7 +100,7 @@ export class RedisStreamStore implements HistoryStore {
     if (this.#redis !== undefined) return Promise.resolve(this.#redis);
     this.#loading ??= import('ioredis').then(({ Redis }) => {
       const redis = new Redis(this.#url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-      redis.defineCommand('modtAppend', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+      redis.defineCommand('modtAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
       redis.on('error', () => {
         // Connection errors surface as rejected commands to the caller; this listener only
         // keeps ioredis from printing them as unhandled.
@@ -121,7 +134,8 @@ export class RedisStreamStore implements HistoryStore {
 
   async append(records: readonly HistoryRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const args: string[] = [String(this.#maxLength)];
+    this.#appends += 1;
+    const args: string[] = [String(this.#maxLength), String(this.#appends)];
     for (const r of records) {
       const at = (r.encoding === 'base64' ? 4 : 0) + (r.json ? 2 : 0) + (r.redelivered ? 1 : 0);
       const flags = HEADS[at];
@@ -129,7 +143,7 @@ export class RedisStreamStore implements HistoryStore {
       else args.push(`${flags}-${r.received_at}`, r.topic, r.payload);
     }
     const redis = (await this.#client()) as AppendingRedis;
-    await redis.modtAppend(this.#stream, args);
+    await redis.modtAppend(this.#stream, this.#appended, args);
   }
 
   async recent(limit: number): Promise<HistoryEntry[]> {
