@@ -13,8 +13,8 @@ import {
   connectClient,
   publishJson,
   seededRandom,
+  startClockedGateway,
   startMosquitto,
-  startTestGateway,
   type Collector,
   type Mosquitto,
 } from './support/index.ts';
@@ -85,7 +85,7 @@ async function keptAlive(port: number) {
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('review: a session holds its tabs, and they all end with it', () => {
+describe('a session holds its tabs, and they all end with it', () => {
   let broker: Mosquitto;
   let bus: MqttClient;
   let logins: Collector;
@@ -100,17 +100,9 @@ describe('review: a session holds its tabs, and they all end with it', () => {
     await broker?.stop();
   });
 
-  async function gatewayOn(t: TestContext, overrides: Partial<GatewayOptions> = {}) {
-    const clock = { now: Date.now() };
-    const gateway = await startTestGateway(broker.url, {
-      sessionIdleMs: IDLE_MS,
-      sessionMaxMs: MAX_MS,
-      clock: () => clock.now,
-      ...overrides,
-    });
-    t.after(() => gateway.stop());
-    const base = `http://127.0.0.1:${gateway.port}`;
-    return { gateway, clock, base };
+  function gatewayOn(t: TestContext, overrides: Partial<GatewayOptions> = {}) {
+    const lifetimes = { sessionIdleMs: IDLE_MS, sessionMaxMs: MAX_MS };
+    return startClockedGateway(t, broker.url, { ...lifetimes, ...overrides });
   }
 
   async function browserOn(t: TestContext, base: string): Promise<BrowserClient> {
@@ -402,7 +394,7 @@ describe('review: a session holds its tabs, and they all end with it', () => {
   });
 });
 
-describe('review: the session registry clock and a session\'s sockets', () => {
+describe('the session registry clock and a session\'s sockets', () => {
   const limits = { maxSessions: 10, idleMs: IDLE_MS, maxAgeMs: MAX_MS };
 
   test('past the cap, a session whose last tab just closed outlives one seen earlier', () => {

@@ -9,7 +9,7 @@ import {
   connectClient,
   publishJson,
   startMosquitto,
-  startTestGateway,
+  startClockedGateway,
   type Collector,
   type Mosquitto,
 } from './support/index.ts';
@@ -39,15 +39,11 @@ describe('browser sessions are renewed at login and end on time', () => {
 
   /** A gateway of its own for one test, on a clock the test moves. */
   async function gatewayOn(t: TestContext, overrides: Partial<GatewayOptions> = {}) {
-    const clock = { now: Date.now() };
-    const gateway = await startTestGateway(broker.url, {
-      sessionIdleMs: IDLE_MS,
-      sessionMaxMs: MAX_MS,
-      clock: () => clock.now,
+    const lifetimes = { sessionIdleMs: IDLE_MS, sessionMaxMs: MAX_MS };
+    const { gateway, clock, base } = await startClockedGateway(t, broker.url, {
+      ...lifetimes,
       ...overrides,
     });
-    t.after(() => gateway.stop());
-    const base = `http://127.0.0.1:${gateway.port}`;
     const browser = new BrowserClient(`${base}/`);
     t.after(() => browser.close());
     await browser.openLoginPage();

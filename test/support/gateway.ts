@@ -47,3 +47,18 @@ export async function startTestGateway(mqttUrl: string, overrides: Partial<Gatew
   }
   return gateway;
 }
+
+/**
+ * A test's own gateway on a clock the test moves (`clock.now`), stopped when the test ends;
+ * `base` is its address.
+ */
+export async function startClockedGateway(
+  t: { after(fn: () => unknown): void },
+  mqttUrl: string,
+  overrides: Partial<GatewayOptions> = {},
+) {
+  const clock = { now: Date.now() };
+  const gateway = await startTestGateway(mqttUrl, { clock: () => clock.now, ...overrides });
+  t.after(() => gateway.stop());
+  return { gateway, clock, base: `http://127.0.0.1:${gateway.port}` };
+}
