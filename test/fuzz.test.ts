@@ -24,7 +24,7 @@ const login = (i: number) => ({
   timestamp: new Date(Date.UTC(2026, 11, 3, 10, 0, i % 60)).toISOString(),
 });
 
-test(`decoding ${COUNT * 10} seeded inputs never throws, and refuses only with catalog codes`, () => {
+test(`decoding ${COUNT * 10} seeded inputs never throws, refusing only with catalog codes`, () => {
   const inputs = fuzzInputs(SEED, COUNT * 10, login, 0.3);
   let accepted = 0;
   for (const { bytes, valid } of inputs) {
@@ -36,7 +36,9 @@ test(`decoding ${COUNT * 10} seeded inputs never throws, and refuses only with c
   assert.ok(accepted >= inputs.filter((i) => i.valid).length);
 });
 
-test(`a unit under ${COUNT} seeded inputs: no crash, every drop counted, every valid one answered`, async (t) => {
+const unitUnderFuzz =
+  `a unit under ${COUNT} seeded inputs: no crash, each drop counted, each valid one answered`;
+test(unitUnderFuzz, async (t) => {
   const broker = await startMosquitto({ extraConfig: ['max_queued_messages 100000'] });
   t.after(() => broker.stop());
   const app = new UnitRunner(dummyApp, {
@@ -68,7 +70,8 @@ test(`a unit under ${COUNT} seeded inputs: no crash, every drop counted, every v
   while (readies.all.length < app.stats.handled && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 50));
   t.diagnostic(
-    `${COUNT} inputs, ${validCount} valid by construction, ${app.stats.handled} handled, ${dropped} dropped`,
+    `${COUNT} inputs, ${validCount} valid by construction, ` +
+      `${app.stats.handled} handled, ${dropped} dropped`,
   );
   assert.equal(app.stats.received, COUNT);
   assert.equal(app.stats.handled + dropped, COUNT, 'each input handled or counted as a drop');
@@ -76,7 +79,9 @@ test(`a unit under ${COUNT} seeded inputs: no crash, every drop counted, every v
   assert.equal(readies.all.length, app.stats.handled, 'each handled login answered once');
 });
 
-test(`the gateway under ${COUNT} seeded readies: every one pushed or counted, valid ones pushed`, async (t) => {
+const gatewayUnderFuzz =
+  `the gateway under ${COUNT} seeded readies: each pushed or counted, valid ones pushed`;
+test(gatewayUnderFuzz, async (t) => {
   const broker = await startMosquitto({ extraConfig: ['max_queued_messages 100000'] });
   t.after(() => broker.stop());
   const gateway = await startTestGateway(broker.url);

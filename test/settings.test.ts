@@ -23,12 +23,16 @@ const badSettings: { env: Record<string, string>; names: string }[] = [
   { env: { MODT_PUBLIC_URL: 'localhost:8080' }, names: 'MODT_PUBLIC_URL' },
   { env: { MODT_PUBLIC_URL: 'ftp://example.test/' }, names: 'MODT_PUBLIC_URL' },
   { env: { MODT_MQTT_URL: 'http://broker:1883' }, names: 'MODT_MQTT_URL' },
-  { env: { MODT_REDIRECT_ORIGINS: 'https://ok.test,javascript:x' }, names: 'MODT_REDIRECT_ORIGINS' },
+  {
+    env: { MODT_REDIRECT_ORIGINS: 'https://ok.test,javascript:x' },
+    names: 'MODT_REDIRECT_ORIGINS',
+  },
   { env: { MODT_PENDING_TTL_MS: '-5' }, names: 'MODT_PENDING_TTL_MS' },
   { env: { MODT_MAX_SESSIONS: '1.5' }, names: 'MODT_MAX_SESSIONS' },
 ];
 for (const { env, names } of badSettings) {
-  test(`a bad ${names} (${Object.values(env)[0]}) stops start-up with a line naming it`, async () => {
+  const title = `a bad ${names} (${Object.values(env)[0]}) stops start-up with a line naming it`;
+  test(title, async () => {
     const users = await testUsers([]);
     assert.throws(() => readGatewayOptions(env, users), (err: Error & { code?: string }) => {
       assert.equal(err.code, ErrorCodes.SETTING_INVALID);
@@ -39,7 +43,8 @@ for (const { env, names } of badSettings) {
 }
 
 test('a unit refuses a bad MODT_CLIENT_ID or MODT_MAX_PACKET_BYTES by name', () => {
-  for (const [name, value] of [['MODT_CLIENT_ID', 'has spaces'], ['MODT_MAX_PACKET_BYTES', '0']] as const) {
+  const bad = [['MODT_CLIENT_ID', 'has spaces'], ['MODT_MAX_PACKET_BYTES', '0']] as const;
+  for (const [name, value] of bad) {
     assert.throws(() => readRuntimeOptions({ [name]: value }), (err: Error & { code?: string }) => {
       assert.equal(err.code, ErrorCodes.SETTING_INVALID);
       assert.match(err.message, new RegExp(`^${name}: expected`));
@@ -145,7 +150,8 @@ test('a second gateway on the port of a running one stops with MODT_ERR_PORT_IN_
   t.after(() => broker.stop());
   const first = await startTestGateway(broker.url);
   t.after(() => first.stop());
-  await assert.rejects(startTestGateway(broker.url, { port: first.port }), (err: Error & { code?: string }) => {
+  const second = startTestGateway(broker.url, { port: first.port });
+  await assert.rejects(second, (err: Error & { code?: string }) => {
     assert.equal(err.code, ErrorCodes.PORT_IN_USE);
     return true;
   });
