@@ -40,7 +40,10 @@ async function main(): Promise<void> {
   });
   const only = values.only?.split(',').map((s) => s.trim());
   const chosen = only ? SCENARIOS.filter((s) => only.includes(s.name)) : SCENARIOS;
-  if (chosen.length === 0) throw new Error(`--only: no scenario named ${values.only}`);
+  if (chosen.length === 0) {
+    const names = SCENARIOS.map((s) => `"${s.name}"`).join(', ');
+    throw new Error(`--only: no scenario named ${values.only}; the scenarios are ${names}`);
+  }
 
   const fileLimit = raiseFileLimit(FILE_LIMIT);
   const tmp = mkdtempSync(join(tmpdir(), 'modt-bench-'));

@@ -40,6 +40,8 @@ export interface Step {
   generatorLagMs: number;
   /** CPU time of the gateway per push, µs. */
   serverCpuMicros: number;
+  /** The part of it spent in the kernel (socket writes and reads), µs. */
+  serverSystemMicros: number;
   /** None lost and p99 under 10 ms. */
   ok: boolean;
   /** None lost and p99 under P99_LOOSE_MS. */
@@ -78,7 +80,7 @@ export async function step(
   const count = Math.round((rate * durationMs) / 1000);
   if (side.awaiting.length < count) await arm(side, sessions);
   await side.holder.request('pushes');
-  const cpuBefore = side.server.child.cpuMs();
+  const cpuBefore = side.server.child.cpuSplitMs();
   const targets = side.awaiting.splice(0, count);
   const url = new URL('/apps/bench/', side.server.base);
   const lag = await openLoop({
@@ -96,7 +98,10 @@ export async function step(
     await sleep(250);
     if (((await side.holder.request('peek')).distinct as number) >= targets.length) break;
   }
-  const serverCpuMicros = ((side.server.child.cpuMs() - cpuBefore) * 1000) / targets.length;
+  const cpuAfter = side.server.child.cpuSplitMs();
+  const perPush = (ms: number) => (ms * 1000) / targets.length;
+  const serverSystemMicros = perPush(cpuAfter.systemMs - cpuBefore.systemMs);
+  const serverCpuMicros = perPush(cpuAfter.userMs - cpuBefore.userMs) + serverSystemMicros;
   const pushes = await side.holder.request('pushes');
   const latency = summarize(pushes.latencies as number[]);
   const received = pushes.distinct as number;
@@ -111,6 +116,7 @@ export async function step(
     latency,
     generatorLagMs,
     serverCpuMicros,
+    serverSystemMicros,
     ok,
     kept,
   };
