@@ -21,6 +21,8 @@ const KEY_FIELDS = [
   'reason',
 ];
 const MAX_VALUE_CHARS = 120;
+/** The pushes of one announcement (`modt/gateway/pushed`) a line names; the rest are counted. */
+const MAX_LISTED_ITEMS = 3;
 const MAX_EXCERPT_CHARS = 100;
 const TOPIC_WIDTH = 20;
 
@@ -62,16 +64,26 @@ function line(at: string, topic: string, what: string, redelivered: boolean): st
   return `${at}  ${topic.padEnd(TOPIC_WIDTH)} ${what}${again}`;
 }
 
-/** The key fields of a value as `key=value` pairs, or a short excerpt when it has none. */
+/**
+ * The key fields of a value as `key=value` pairs, or a short excerpt when it has none. A
+ * list of pushes (`modt/gateway/pushed`) is counted, and its first few summed up each.
+ */
 export function summarize(value: unknown): string {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const fields = value as Record<string, unknown>;
+    if (Array.isArray(fields.pushes)) return listed('pushes', fields.pushes);
     const keys = KEY_FIELDS.filter((key) => key in fields);
     const pairs = keys.map((key) => `${key}=${show(fields[key])}`);
     if (pairs.length > 0) return pairs.join(' ');
   }
   const text = JSON.stringify(value) ?? String(value);
   return text.length > MAX_EXCERPT_CHARS ? `${text.slice(0, MAX_EXCERPT_CHARS - 3)}...` : text;
+}
+
+function listed(key: string, items: unknown[]): string {
+  const shown = items.slice(0, MAX_LISTED_ITEMS).map((item) => `[${summarize(item)}]`);
+  const more = items.length > MAX_LISTED_ITEMS ? ` +${items.length - MAX_LISTED_ITEMS} more` : '';
+  return `${key}=${items.length} ${shown.join(' ')}${more}`;
 }
 
 function show(value: unknown): string {

@@ -8,6 +8,8 @@ import {
   Topics,
   decodePayload,
   displayAppOf,
+  MAX_ANNOUNCED_PUSHES,
+  type PushedRedirect,
   type RedirectPushed,
   type ErrorCode,
   type ModtError,
@@ -84,6 +86,8 @@ const SWEEP_EVERY_MS = 60_000;
 /** Login windows remembered at most, per client address and per username. */
 const MAX_THROTTLE_KEYS = 10_000;
 
+/** An announcement of pushes goes out before its JSON could pass this, well under 64 KiB. */
+const ANNOUNCEMENT_BYTES = 24 * 1024;
 /** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT: no SO_REUSEPORT. */
 const LISTEN_EXCLUSIVE_PORT = 1;
 
@@ -124,6 +128,9 @@ export class Gateway extends EventEmitter {
   #sweep: NodeJS.Timeout | undefined;
   /** The notice timer of each login not answered yet, by its `session_id`. */
   #unanswered = new Map<string, NodeJS.Timeout>();
+  /** This turn's first pushes, to announce together (`#announce`), and a bound on their JSON. */
+  #announcing: PushedRedirect[] = [];
+  #announcingBytes = 0;
   #monitor: MonitorRoute;
 
   constructor(options: GatewayOptions) {
@@ -250,6 +257,7 @@ export class Gateway extends EventEmitter {
     this.#unanswered.clear();
     this.stopTaking();
     this.#sockets.closeAll();
+    this.#announceNow();
     await this.#monitor.stop();
     await this.#link.close();
   }
@@ -418,20 +426,38 @@ export class Gateway extends EventEmitter {
   }
 
   /**
-   * Announces a first push on `modt/gateway/pushed`, so the history holds the login's end;
-   * published like a dead letter, from outside the message handler's wait.
+   * Announces a first push on `modt/gateway/pushed`, with the others of this turn of the
+   * loop: the message goes at the next turn, or at once when it is full. Published like a
+   * dead letter, from outside the message handler's wait.
    */
   #announce(push: Push): void {
-    const pushed: RedirectPushed = {
+    const pushes = this.#announcing;
+    pushes.push({
       session_id: push.sessionId,
       app_name: push.appName,
       redirect_url: push.url,
       latency_ms: Math.max(0, Math.round(push.latencyMs)),
+    });
+    // At most three bytes of JSON a UTF-16 unit, and the keys, the UUID and the latency.
+    this.#announcingBytes += 3 * (push.url.length + push.appName.length) + 120;
+    if (pushes.length === MAX_ANNOUNCED_PUSHES || this.#announcingBytes > ANNOUNCEMENT_BYTES) {
+      this.#announceNow();
+    } else if (pushes.length === 1) {
+      setImmediate(this.#announceNow);
+    }
+  }
+
+  #announceNow = (): void => {
+    if (this.#announcing.length === 0) return;
+    const pushed: RedirectPushed = {
+      pushes: this.#announcing,
       timestamp: new Date(this.#now()).toISOString(),
     };
+    this.#announcing = [];
+    this.#announcingBytes = 0;
     const payload = JSON.stringify(pushed);
     void this.#link.publish(Topics.redirectPushed, payload, 1).catch(() => undefined);
-  }
+  };
 
   /** Counts and reports a refused message, and announces it on `modt/dead/gateway`. */
   #drop(topic: string, payload: Buffer, error: ModtError): void {

@@ -4,6 +4,8 @@ export {
   AppReady,
   AuthSuccess,
   DeadLetter,
+  MAX_ANNOUNCED_PUSHES,
+  PushedRedirect,
   RedirectPushed,
   Topics,
   appDisplayTopic,

@@ -121,10 +121,7 @@ const valid: Record<keyof typeof schemaByTopic, Record<string, unknown>> = {
     items: [{ label: 'User', value: 'alice' }],
   },
   [Topics.redirectPushed]: {
-    session_id: SESSION_ID,
-    app_name: 'a',
-    redirect_url: URL,
-    latency_ms: 3,
+    pushes: [{ session_id: SESSION_ID, app_name: 'a', redirect_url: URL, latency_ms: 3 }],
     timestamp: AT,
   },
   [Topics.deadLetters]: {

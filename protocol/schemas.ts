@@ -123,15 +123,27 @@ export const AppDisplay = Type.Object({
 });
 export type AppDisplay = Static<typeof AppDisplay>;
 
-/**
- * `modt/gateway/pushed`: the gateway pushed the redirect of one login down its browser's
- * socket. `latency_ms` counts from the login to the push, on the gateway's clock.
- */
-export const RedirectPushed = Type.Object({
+/** The most redirects one `modt/gateway/pushed` message announces. */
+export const MAX_ANNOUNCED_PUSHES = 100;
+
+/** One redirect the gateway pushed. `latency_ms` counts from the login, on the gateway's clock. */
+export const PushedRedirect = Type.Object({
   session_id: uuid,
   app_name: name,
   redirect_url: absoluteHttpUrl,
   latency_ms: Type.Integer({ minimum: 0 }),
+});
+export type PushedRedirect = Static<typeof PushedRedirect>;
+
+/**
+ * `modt/gateway/pushed`: the redirects the gateway pushed down its browsers' sockets in one
+ * turn of its event loop, each its login's first, so the history holds every login's end.
+ * One message for a turn's pushes, not one each: under load an announcement per push cost
+ * the gateway about a quarter of its CPU per push (BENCHMARKS.md, targeted pushes).
+ * `timestamp` is when it announced them, within a turn of each push.
+ */
+export const RedirectPushed = Type.Object({
+  pushes: Type.Array(PushedRedirect, { minItems: 1, maxItems: MAX_ANNOUNCED_PUSHES }),
   timestamp: isoTimestamp,
 });
 export type RedirectPushed = Static<typeof RedirectPushed>;

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { RedirectPushed, Topics, decodePayload } from '../protocol/index.ts';
+import { RedirectPushed, Topics, decodePayload, type PushedRedirect } from '../protocol/index.ts';
 import { collect, gatewayScene } from './support/index.ts';
+
+/** The pushes an announcement names, checked against the schema. */
+function pushesOf(payload: Buffer): PushedRedirect[] {
+  const pushed = decodePayload(payload, RedirectPushed, 64 * 1024);
+  assert.ok(pushed.ok, JSON.stringify(pushed));
+  return pushed.value.pushes;
+}
 
 describe('the gateway announces each redirect it pushes on modt/gateway/pushed', () => {
   test('a pushed redirect is announced once, valid, with its latency from the login',
@@ -12,13 +19,13 @@ describe('the gateway announces each redirect it pushes on modt/gateway/pushed',
 
       const url = await scene.answer(sessionId, 'dummy-app');
       assert.equal((await browser.nextFrame()).url, url);
-      const message = await announced.next();
-      const pushed = decodePayload(message.payload, RedirectPushed, 64 * 1024);
-      assert.ok(pushed.ok, JSON.stringify(pushed));
-      assert.equal(pushed.value.session_id, sessionId);
-      assert.equal(pushed.value.app_name, 'dummy-app');
-      assert.equal(pushed.value.redirect_url, url);
-      assert.ok(pushed.value.latency_ms >= 0 && pushed.value.latency_ms < 5000);
+      const pushes = pushesOf((await announced.next()).payload);
+      assert.equal(pushes.length, 1);
+      const [push] = pushes;
+      assert.equal(push!.session_id, sessionId);
+      assert.equal(push!.app_name, 'dummy-app');
+      assert.equal(push!.redirect_url, url);
+      assert.ok(push!.latency_ms >= 0 && push!.latency_ms < 5000);
 
       await scene.answer(sessionId, 'second-app');
       await announced.expectNothing(300);
@@ -35,7 +42,34 @@ describe('the gateway announces each redirect it pushes on modt/gateway/pushed',
       await scene.answer(sessionId, 'dummy-app');
       await announced.expectNothing(300);
       await browser.openSocket();
-      const pushed = JSON.parse((await announced.next()).payload.toString('utf8'));
-      assert.equal(pushed.session_id, sessionId);
+      const pushes = pushesOf((await announced.next()).payload);
+      assert.deepEqual(pushes.map((p) => p.session_id), [sessionId]);
+    });
+
+  test('pushes that come together are announced together, each once, none lost',
+    async (t) => {
+      const scene = await gatewayScene(t);
+      const announced = await collect(scene.bus, Topics.redirectPushed);
+      const logins = [];
+      for (let i = 0; i < 30; i++) logins.push(await scene.login());
+      const url = `${scene.base}/apps/dummy-app/`;
+      // Published back to back, without waiting for each: the broker hands the gateway
+      // several in one read, and what one turn pushes goes out in one message.
+      await Promise.all(logins.map(({ sessionId }) => scene.bus.publishAsync(
+        Topics.appReady,
+        JSON.stringify({ session_id: sessionId, redirect_url: url, app_name: 'dummy-app' }),
+        { qos: 1 },
+      )));
+      for (const { browser } of logins) assert.equal((await browser.nextFrame()).url, url);
+
+      const named: string[] = [];
+      let messages = 0;
+      while (named.length < logins.length) {
+        named.push(...pushesOf((await announced.next()).payload).map((p) => p.session_id));
+        messages += 1;
+      }
+      await announced.expectNothing(300);
+      assert.deepEqual(named.sort(), logins.map((l) => l.sessionId).sort());
+      assert.ok(messages < logins.length, `${messages} messages for ${logins.length} pushes`);
     });
 });

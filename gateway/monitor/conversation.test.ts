@@ -72,6 +72,46 @@ describe('the page window on the history', () => {
   });
 });
 
+describe('a record of several pushes in the window', () => {
+  const announcement = (at: number) => {
+    const pushes = [1, 2, 3].map((i) => ({
+      session_id: `6f1c2a4e-3b5d-4c7e-9f80-1a2b3c4d5e6${i}`,
+      app_name: 'dummy-app',
+      redirect_url: 'http://127.0.0.1:8080/apps/dummy-app/',
+      latency_ms: i,
+    }));
+    return jsonRecord('modt/gateway/pushed', { pushes, timestamp: new Date(at).toISOString() }, at);
+  };
+  const chat = (i: number) => jsonRecord('modt/chat/said', { i }, AT + i);
+
+  test('is a row per push, all with its id', () => {
+    const conversation = conversationOf(withIds([chat(0), announcement(AT + 1), chat(2)]));
+    const rows = conversation.view(ALL, VIEW).rows;
+    assert.deepEqual(rows.map((r) => [r.kind, r.id]), [
+      ['other', '1002-0'], ['pushed', '1001-0'], ['pushed', '1001-0'], ['pushed', '1001-0'],
+      ['other', '1000-0'],
+    ]);
+  });
+
+  test('goes out of a full window whole, never some of its pushes', () => {
+    const conversation = conversationOf(withIds([announcement(AT + 1), chat(2)]), 4);
+    conversation.addNewer(withIds([chat(5)], 2000));
+    // Making room for one more event would have cut the announcement; it went whole.
+    assert.deepEqual(conversation.view(ALL, VIEW).rows.map((r) => r.id), ['2000-0', '1001-0']);
+    assert.equal(conversation.oldestId, '1001-0');
+  });
+
+  test('comes back into the window from the store whole, or not at all', () => {
+    const entries = withIds([chat(0), announcement(AT + 1), chat(2)]);
+    const conversation = conversationOf(entries.slice(2), 3);
+    assert.equal(conversation.addOlder(entries.slice(0, 2), false), 0);
+    assert.equal(conversation.olderStored, true);
+    const roomy = conversationOf(entries.slice(2), 4);
+    assert.equal(roomy.addOlder(entries.slice(0, 2), false), 3);
+    assert.equal(roomy.oldestId, '1001-0');
+  });
+});
+
 describe('the filters', () => {
   const entries = pushedLogins(30);
   const conversation = conversationOf(entries);

@@ -56,10 +56,13 @@ export interface MonitorView {
 export function conversationKit(events: HistoryEventKit, stories: LoginStoryKit) {
   const byId = (a: { id: string }, b: { id: string }) => events.compareIds(a.id, b.id);
 
-  /** Events of entries in id order; a store gives them in order, so sorting is rare. */
+  /**
+   * Events of entries in id order (a record's own events share its id and keep their order);
+   * a store gives them in order, so sorting is rare.
+   */
   function eventsOf(entries: readonly HistoryEntry[], keep: (id: string) => boolean) {
-    const found = entries.filter((entry) => keep(entry.id)).map(events.eventOf);
-    const ordered = found.every((event, i) => i === 0 || byId(found[i - 1]!, event) < 0);
+    const found = entries.filter((entry) => keep(entry.id)).flatMap(events.eventsOf);
+    const ordered = found.every((event, i) => i === 0 || byId(found[i - 1]!, event) <= 0);
     return ordered ? found : found.sort(byId);
   }
 
@@ -121,7 +124,12 @@ export function conversationKit(events: HistoryEventKit, stories: LoginStoryKit)
       const isOld = (id: string) => oldest === undefined || events.compareIds(id, oldest) < 0;
       const older = eventsOf(entries, isOld);
       const room = Math.max(0, this.#maxHeld - this.#held.length);
-      const taken = older.slice(Math.max(0, older.length - room));
+      // Whole records only: one that does not fit in full stays in the store, for the next.
+      let first = Math.max(0, older.length - room);
+      while (first > 0 && first < older.length && older[first]!.id === older[first - 1]!.id) {
+        first++;
+      }
+      const taken = older.slice(first);
       this.#held.unshift(...taken);
       this.#olderStored = more || taken.length < older.length;
       // Older logins claim messages already held: the stories are made again.
@@ -181,8 +189,11 @@ export function conversationKit(events: HistoryEventKit, stories: LoginStoryKit)
       return shown;
     }
 
+    /** Forgets the oldest `count` events, and the rest of a record whose events they begin. */
     #forgetOldest(count: number): void {
-      for (const event of this.#held.splice(0, count)) {
+      const held = this.#held;
+      while (count < held.length && held[count]!.id === held[count - 1]!.id) count++;
+      for (const event of held.splice(0, count)) {
         if (event.kind !== 'login' || event.sessionId === undefined) continue;
         const story = this.#stories.get(event.sessionId);
         if (story?.id === event.id) this.#stories.delete(event.sessionId);

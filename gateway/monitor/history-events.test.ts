@@ -5,7 +5,13 @@ import type { HistoryEntry } from '../../router/index.ts';
 import { jsonRecord, loginRecords, withIds } from '../../test/support/index.ts';
 import { historyEventKit } from './history-events.ts';
 
-const { compareIds, eventOf, topicMatches } = historyEventKit();
+const { compareIds, eventsOf, topicMatches } = historyEventKit();
+/** The one event of a record that makes one. */
+const eventOf = (entry: HistoryEntry) => {
+  const events = eventsOf(entry);
+  assert.equal(events.length, 1);
+  return events[0]!;
+};
 const SESSION = '6f1c2a4e-3b5d-4c7e-9f80-1a2b3c4d5e6f';
 const AT = Date.UTC(2026, 11, 3, 10, 0, 0);
 
@@ -81,6 +87,34 @@ describe('a history record read as an event', () => {
     assert.equal(event.unit, 'gateway');
     assert.equal(event.code, ErrorCodes.REDIRECT_NOT_ALLOWED);
     assert.match(event.text, /gateway dropped modt\/app\/ready: MODT_ERR_REDIRECT_NOT_ALLOWED/);
+  });
+
+  test('an announcement of three pushes is three pushed events of its record, in order', () => {
+    const sessions = [SESSION, SESSION.replace('6f1c', 'aaaa'), SESSION.replace('6f1c', 'bbbb')];
+    const pushes = sessions.map((session_id, i) => ({
+      session_id,
+      app_name: `app-${i}`,
+      redirect_url: `https://modt.example/apps/app-${i}/`,
+      latency_ms: 10 + i,
+    }));
+    const entry = entryOf('modt/gateway/pushed', { pushes, timestamp: new Date(AT).toISOString() });
+    const events = eventsOf(entry);
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.id, e.sessionId, e.appName, e.latencyMs, e.url]),
+      pushes.map((p) => ['pushed', entry.id, p.session_id, p.app_name, p.latency_ms, p.redirect_url]),
+    );
+  });
+
+  test('an announcement\'s unreadable items are skipped; with none readable it is other', () => {
+    const push = { session_id: SESSION, app_name: 'dummy-app', latency_ms: 3 };
+    const timestamp = new Date(AT).toISOString();
+    const mixed = entryOf('modt/gateway/pushed', { pushes: [7, null, { app_name: 'x' }, push],
+      timestamp });
+    assert.deepEqual(eventsOf(mixed).map((e) => [e.kind, e.sessionId]), [['pushed', SESSION]]);
+    const none = entryOf('modt/gateway/pushed', { pushes: [{ session_id: SESSION }], timestamp });
+    assert.deepEqual(eventsOf(none).map((e) => e.kind), ['other']);
+    const one = entryOf('modt/gateway/pushed', { ...push, timestamp });
+    assert.deepEqual(eventsOf(one).map((e) => e.kind), ['other']);
   });
 
   test('a long payload is cut in the table text', () => {

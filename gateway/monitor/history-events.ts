@@ -80,11 +80,54 @@ export function historyEventKit() {
     }
   }
 
-  /** The event of one record; a record it cannot read as its topic's message is `other`. */
-  function eventOf(entry: HistoryEntry): HistoryEvent {
-    const base = { id: entry.id, at: Date.parse(entry.received_at), topic: entry.topic };
-    const other: HistoryEvent = { ...base, kind: 'other', text: excerptOf(entry) };
+  /**
+   * The events of one record, in its order: one, or one per redirect of an announcement
+   * (`modt/gateway/pushed` names every push of a turn). A record it cannot read as its
+   * topic's message is one `other`.
+   */
+  function eventsOf(entry: HistoryEntry): HistoryEvent[] {
+    if (entry.topic !== 'modt/gateway/pushed') return [eventOf(entry)];
+    const other = otherOf(entry);
+    const p = payloadOf(entry);
+    if (p === undefined || !Array.isArray(p.pushes)) return [other];
+    const base = baseOf(entry);
+    const pushed: HistoryEvent[] = [];
+    for (const push of p.pushes) {
+      const event = pushedOf(base, push);
+      if (event !== undefined) pushed.push(event);
+    }
+    return pushed.length > 0 ? pushed : [other];
+  }
+
+  function baseOf(entry: HistoryEntry): Pick<HistoryEvent, 'id' | 'at' | 'topic'> {
+    return { id: entry.id, at: Date.parse(entry.received_at), topic: entry.topic };
+  }
+
+  function otherOf(entry: HistoryEntry): HistoryEvent {
+    const other: HistoryEvent = { ...baseOf(entry), kind: 'other', text: excerptOf(entry) };
     if (entry.error) Object.assign(other, { code: entry.error });
+    return other;
+  }
+
+  /** One redirect of an announcement, or undefined for an item that is none. */
+  function pushedOf(base: Pick<HistoryEvent, 'id' | 'at' | 'topic'>, push: unknown) {
+    if (typeof push !== 'object' || push === null) return undefined;
+    const p = push as Record<string, unknown>;
+    const sessionId = str(p.session_id);
+    const appName = str(p.app_name);
+    const latencyMs = typeof p.latency_ms === 'number' ? p.latency_ms : undefined;
+    if (!sessionId || !appName || latencyMs === undefined) return undefined;
+    const text = `redirect to ${appName}, ${latencyMs} ms after the login`;
+    const url = str(p.redirect_url);
+    const event: HistoryEvent = { ...base, kind: 'pushed', sessionId, appName, latencyMs, text };
+    if (url !== undefined) event.url = url;
+    return event;
+  }
+
+  /** The event of a record of any other topic. */
+  function eventOf(entry: HistoryEntry): HistoryEvent {
+    const base = baseOf(entry);
+    const other = otherOf(entry);
     const p = payloadOf(entry);
     if (p === undefined) return other;
 
@@ -108,13 +151,6 @@ export function historyEventKit() {
       if (!sessionId || !appName || !url) return other;
       return { ...base, kind: 'ready', sessionId, appName, url, text: `${appName} → ${url}` };
     }
-    if (entry.topic === 'modt/gateway/pushed') {
-      const latencyMs = typeof p.latency_ms === 'number' ? p.latency_ms : undefined;
-      if (!sessionId || !appName || latencyMs === undefined) return other;
-      const text = `redirect to ${appName}, ${latencyMs} ms after the login`;
-      const url = str(p.redirect_url);
-      return { ...base, kind: 'pushed', sessionId, appName, url, latencyMs, text };
-    }
     if (entry.topic.startsWith('modt/dead/')) return dropOf(base, p) ?? other;
     return other;
   }
@@ -134,7 +170,7 @@ export function historyEventKit() {
     return event;
   }
 
-  return { compareIds, topicMatches, eventOf };
+  return { compareIds, topicMatches, eventsOf };
 }
 
 export type HistoryEventKit = ReturnType<typeof historyEventKit>;

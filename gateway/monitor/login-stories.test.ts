@@ -12,7 +12,7 @@ const { countersOf, percentile, storiesOf } = loginStoryKit();
 const AT = Date.UTC(2026, 11, 3, 10, 0, 0);
 const TTL_MS = 30_000;
 
-const eventsOf = (records: HistoryRecord[]) => withIds(records).map(events.eventOf);
+const eventsOf = (records: HistoryRecord[]) => withIds(records).flatMap(events.eventsOf);
 
 /** The stories of these records, `nowMs` after the first login. */
 function storiesAt(records: HistoryRecord[], nowMs = 1000) {

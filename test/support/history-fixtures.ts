@@ -45,13 +45,13 @@ export function loginRecords(script: LoginScript = {}): HistoryRecord[] {
     records.push(jsonRecord('modt/app/ready', ready, at + script.readyAfterMs));
   }
   if (script.pushedAfterMs !== undefined) {
-    const pushed = {
+    const push = {
       session_id: sessionId,
       app_name: appName,
       redirect_url: url,
       latency_ms: script.pushedAfterMs,
-      timestamp: new Date(at + script.pushedAfterMs).toISOString(),
     };
+    const pushed = { pushes: [push], timestamp: new Date(at + script.pushedAfterMs).toISOString() };
     records.push(jsonRecord('modt/gateway/pushed', pushed, at + script.pushedAfterMs));
   }
   return records;
