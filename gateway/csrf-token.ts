@@ -1,8 +1,9 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { randomSecret } from './random-secret.ts';
 
 /** A login form token of 256 random bits, one per browser session. */
 export function newCsrfToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomSecret();
 }
 
 /**

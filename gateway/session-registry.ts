@@ -1,6 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { AppDisplay } from '../protocol/index.ts';
 import { newCsrfToken } from './csrf-token.ts';
+import { randomSecret } from './random-secret.ts';
 import { SessionSockets } from './session-sockets.ts';
 import type { Identity } from './user-store.ts';
 
@@ -83,7 +84,7 @@ export class SessionRegistry<Socket = unknown> {
     this.#epochMs ??= now;
     const at = this.#sinceMs(now);
     const session: BrowserSession<Socket> = {
-      secret: newSecret(),
+      secret: randomSecret(),
       csrf: newCsrfToken(),
       createdAt: at,
       lastSeenAt: at,
@@ -126,7 +127,7 @@ export class SessionRegistry<Socket = unknown> {
   renew(session: BrowserSession<Socket>, now: number): void {
     if (this.#bySecret.get(session.secret) !== session) return;
     this.#bySecret.delete(session.secret);
-    session.secret = newSecret();
+    session.secret = randomSecret();
     session.createdAt = this.#sinceMs(now);
     session.lastSeenAt = session.createdAt;
     this.#bySecret.set(session.secret, session);
@@ -236,9 +237,4 @@ export class SessionRegistry<Socket = unknown> {
       this.#byLogin.delete(login.sessionId);
     }
   }
-}
-
-/** A cookie secret of 256 random bits. */
-function newSecret(): string {
-  return randomBytes(32).toString('base64url');
 }
