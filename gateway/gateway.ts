@@ -88,6 +88,10 @@ const MAX_THROTTLE_KEYS = 10_000;
 
 /** An announcement of pushes goes out before its JSON could pass this, well under 64 KiB. */
 const ANNOUNCEMENT_BYTES = 24 * 1024;
+/** `{"pushes":[`, `],"timestamp":"`, the timestamp and `"}`: 52 bytes, and some to spare. */
+const ANNOUNCEMENT_FRAME_BYTES = 64;
+/** What JSON writes as `\u00XX`, or as `\udXXX` when unpaired: six bytes for one unit. */
+const ESCAPED_IN_JSON = /[\u0000-\u001f\ud800-\udfff]/;
 /** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT: no SO_REUSEPORT. */
 const LISTEN_EXCLUSIVE_PORT = 1;
 
@@ -130,7 +134,7 @@ export class Gateway extends EventEmitter {
   #unanswered = new Map<string, NodeJS.Timeout>();
   /** This turn's first pushes, to announce together (`#announce`), and a bound on their JSON. */
   #announcing: PushedRedirect[] = [];
-  #announcingBytes = 0;
+  #announcingBytes = ANNOUNCEMENT_FRAME_BYTES;
   #monitor: MonitorRoute;
 
   constructor(options: GatewayOptions) {
@@ -431,6 +435,9 @@ export class Gateway extends EventEmitter {
    * dead letter, from outside the message handler's wait.
    */
   #announce(push: Push): void {
+    // The keys, the UUID, the latency and a comma take at most 120 bytes besides the strings.
+    const bytes = jsonBytesAtMost(push.url) + jsonBytesAtMost(push.appName) + 120;
+    if (this.#announcingBytes + bytes > ANNOUNCEMENT_BYTES) this.#announceNow();
     const pushes = this.#announcing;
     pushes.push({
       session_id: push.sessionId,
@@ -438,9 +445,8 @@ export class Gateway extends EventEmitter {
       redirect_url: push.url,
       latency_ms: Math.max(0, Math.round(push.latencyMs)),
     });
-    // At most three bytes of JSON a UTF-16 unit, and the keys, the UUID and the latency.
-    this.#announcingBytes += 3 * (push.url.length + push.appName.length) + 120;
-    if (pushes.length === MAX_ANNOUNCED_PUSHES || this.#announcingBytes > ANNOUNCEMENT_BYTES) {
+    this.#announcingBytes += bytes;
+    if (pushes.length === MAX_ANNOUNCED_PUSHES) {
       this.#announceNow();
     } else if (pushes.length === 1) {
       setImmediate(this.#announceNow);
@@ -454,7 +460,7 @@ export class Gateway extends EventEmitter {
       timestamp: new Date(this.#now()).toISOString(),
     };
     this.#announcing = [];
-    this.#announcingBytes = 0;
+    this.#announcingBytes = ANNOUNCEMENT_FRAME_BYTES;
     const payload = JSON.stringify(pushed);
     void this.#link.publish(Topics.redirectPushed, payload, 1).catch(() => undefined);
   };
@@ -486,4 +492,12 @@ function asset(res: HttpResponse, type: string, body: string): void {
     ['cache-control', 'public, max-age=300'],
   ];
   send(res, { status: '200 OK', headers, body } satisfies Reply);
+}
+
+/**
+ * A bound on the bytes of `text` as a JSON string, quotes left out: three a UTF-16 unit in
+ * UTF-8 (a `"` or `\\` escaped is two), six where a unit may be escaped as `\uXXXX`.
+ */
+function jsonBytesAtMost(text: string): number {
+  return (ESCAPED_IN_JSON.test(text) ? 6 : 3) * text.length;
 }

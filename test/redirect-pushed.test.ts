@@ -72,4 +72,29 @@ describe('the gateway announces each redirect it pushes on modt/gateway/pushed',
       assert.deepEqual(named.sort(), logins.map((l) => l.sessionId).sort());
       assert.ok(messages < logins.length, `${messages} messages for ${logins.length} pushes`);
     });
+
+  test('an announcement stays under 24 KiB of JSON even where each character is escaped',
+    async (t) => {
+      const scene = await gatewayScene(t);
+      const announced = await collect(scene.bus, Topics.redirectPushed);
+      const logins = [];
+      for (let i = 0; i < 12; i++) logins.push(await scene.login());
+      // A control character is valid in a redirect_url's path, and JSON writes it as \u0000:
+      // six bytes for one UTF-16 unit.
+      const url = `${scene.base}/apps/dummy-app/${'\u0000'.repeat(1000)}`;
+      await Promise.all(logins.map(({ sessionId }) => scene.bus.publishAsync(
+        Topics.appReady,
+        JSON.stringify({ session_id: sessionId, redirect_url: url, app_name: 'dummy-app' }),
+        { qos: 1 },
+      )));
+      for (const { browser } of logins) assert.equal((await browser.nextFrame()).url, url);
+
+      const named: string[] = [];
+      while (named.length < logins.length) {
+        const { payload } = await announced.next();
+        assert.ok(payload.length <= 24 * 1024, `an announcement of ${payload.length} bytes`);
+        named.push(...pushesOf(payload).map((p) => p.session_id));
+      }
+      assert.deepEqual(named.sort(), logins.map((l) => l.sessionId).sort());
+    });
 });
