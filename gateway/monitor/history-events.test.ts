@@ -113,8 +113,14 @@ describe('a history record read as an event', () => {
     assert.deepEqual(eventsOf(mixed).map((e) => [e.kind, e.sessionId]), [['pushed', SESSION]]);
     const none = entryOf('modt/gateway/pushed', { pushes: [{ session_id: SESSION }], timestamp });
     assert.deepEqual(eventsOf(none).map((e) => e.kind), ['other']);
-    const one = entryOf('modt/gateway/pushed', { ...push, timestamp });
-    assert.deepEqual(eventsOf(one).map((e) => e.kind), ['other']);
+  });
+
+  test('a push recorded alone, as the gateway announced it before batching, is one push', () => {
+    // The history keeps what was recorded before the gateway announced pushes in lists.
+    const push = { session_id: SESSION, app_name: 'dummy-app', latency_ms: 3 };
+    const one = entryOf('modt/gateway/pushed', { ...push, timestamp: new Date(AT).toISOString() });
+    assert.deepEqual(eventsOf(one).map((e) => [e.kind, e.sessionId, e.latencyMs]),
+      [['pushed', SESSION, 3]]);
   });
 
   test('a long payload is cut in the table text', () => {

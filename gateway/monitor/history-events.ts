@@ -83,14 +83,16 @@ export function historyEventKit() {
   /**
    * The events of one record, in its order: one, or one per redirect of an announcement
    * (`modt/gateway/pushed` names every push of a turn). A record it cannot read as its
-   * topic's message is one `other`.
+   * topic's message is one `other`. A push announced alone, as the gateway did before it
+   * announced lists, is still stored: it is one push.
    */
   function eventsOf(entry: HistoryEntry): HistoryEvent[] {
     if (entry.topic !== 'modt/gateway/pushed') return [eventOf(entry)];
     const other = otherOf(entry);
     const p = payloadOf(entry);
-    if (p === undefined || !Array.isArray(p.pushes)) return [other];
+    if (p === undefined) return [other];
     const base = baseOf(entry);
+    if (!Array.isArray(p.pushes)) return [pushedOf(base, p) ?? other];
     const pushed: HistoryEvent[] = [];
     for (const push of p.pushes) {
       const event = pushedOf(base, push);
