@@ -136,11 +136,11 @@ export const PushedRedirect = Type.Object({
 export type PushedRedirect = Static<typeof PushedRedirect>;
 
 /**
- * `modt/gateway/pushed`: the redirects the gateway pushed down its browsers' sockets in one
- * turn of its event loop, each its login's first, so the history holds every login's end.
- * One message for a turn's pushes, not one each: under load an announcement per push cost
+ * `modt/gateway/pushed`: the redirects the gateway pushed down its browsers' sockets within
+ * 10 ms of the first of them, each its login's first, so the history holds every login's
+ * end. One message for those pushes, not one each: under load an announcement per push cost
  * the gateway about a quarter of its CPU per push (BENCHMARKS.md, targeted pushes).
- * `timestamp` is when it announced them, within a turn of each push.
+ * `timestamp` is when it announced them, within 10 ms of each push.
  */
 export const RedirectPushed = Type.Object({
   pushes: Type.Array(PushedRedirect, { minItems: 1, maxItems: MAX_ANNOUNCED_PUSHES }),

@@ -82,7 +82,7 @@ export function historyEventKit() {
 
   /**
    * The events of one record, in its order: one, or one per redirect of an announcement
-   * (`modt/gateway/pushed` names every push of a turn). A record it cannot read as its
+   * (`modt/gateway/pushed` names every push of its 10 ms). A record it cannot read as its
    * topic's message is one `other`. A push announced alone, as the gateway did before it
    * announced lists, is still stored: it is one push.
    */
