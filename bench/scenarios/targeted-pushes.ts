@@ -24,7 +24,7 @@ import { writeUsersFile } from '../support/users-file.ts';
 export const targetedPushes: Scenario = {
   name: 'targeted pushes',
   async run(context: BenchContext): Promise<ScenarioResult> {
-    const sessions = context.quick ? 500 : 5000;
+    const sessions = context.quick ? 500 : 12_000;
     const rates = context.quick
       ? [500]
       : [1000, 2000, 4000, 8000, 16_000, 24_000, 32_000, 40_000, 48_000];
