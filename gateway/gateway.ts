@@ -96,7 +96,7 @@ const ANNOUNCE_EVERY_MS = 10;
 const ANNOUNCEMENT_BYTES = 24 * 1024;
 /** `{"pushes":[`, `],"timestamp":"`, the timestamp and `"}`: 52 bytes, and some to spare. */
 const ANNOUNCEMENT_FRAME_BYTES = 64;
-/** What JSON writes as `\u00XX`, or as `\udXXX` when unpaired: six bytes for one unit. */
+/** What JSON writes as a six-byte escape (`\u001f`; `\ud800` when unpaired) for one unit. */
 const ESCAPED_IN_JSON = /[\u0000-\u001f\ud800-\udfff]/;
 /** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT: no SO_REUSEPORT. */
 const LISTEN_EXCLUSIVE_PORT = 1;
@@ -504,7 +504,7 @@ function asset(res: HttpResponse, type: string, body: string): void {
 
 /**
  * A bound on the bytes of `text` as a JSON string, quotes left out: three a UTF-16 unit in
- * UTF-8 (a `"` or `\\` escaped is two), six where a unit may be escaped as `\uXXXX`.
+ * UTF-8 (a `"` or `\\` escaped is two), six where a unit may be escaped as `\u001f` is.
  */
 function jsonBytesAtMost(text: string): number {
   return (ESCAPED_IN_JSON.test(text) ? 6 : 3) * text.length;

@@ -101,7 +101,9 @@ describe('a history record read as an event', () => {
     const events = eventsOf(entry);
     assert.deepEqual(
       events.map((e) => [e.kind, e.id, e.sessionId, e.appName, e.latencyMs, e.url]),
-      pushes.map((p) => ['pushed', entry.id, p.session_id, p.app_name, p.latency_ms, p.redirect_url]),
+      pushes.map((p) => [
+        'pushed', entry.id, p.session_id, p.app_name, p.latency_ms, p.redirect_url,
+      ]),
     );
   });
 

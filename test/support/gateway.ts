@@ -1,18 +1,24 @@
 import { freePort } from './free-port.ts';
 import { Gateway, UserStore, hashPassword, type GatewayOptions } from '../../gateway/index.ts';
 
-/** Test users carry a cheap scrypt cost: the hash format records it, the code path is the real one. */
+/**
+ * Test users carry a cheap scrypt cost: the hash format records it, the code path is the
+ * real one.
+ */
 export const TEST_COST = { logN: 10, r: 8, p: 1 } as const;
 
 export async function testUsers(users: { username: string; password: string; role: string }[]) {
   const records = [];
-  for (const user of users) records.push({ ...user, password: await hashPassword(user.password, TEST_COST) });
+  for (const user of users) {
+    records.push({ ...user, password: await hashPassword(user.password, TEST_COST) });
+  }
   return new UserStore(records);
 }
 
 /** A real gateway on a free port of 127.0.0.1, on the given broker. */
 export async function startTestGateway(mqttUrl: string, overrides: Partial<GatewayOptions> = {}) {
-  const users = overrides.users ?? (await testUsers([{ username: 'demo', password: 'demo', role: 'user' }]));
+  const demo = { username: 'demo', password: 'demo', role: 'user' };
+  const users = overrides.users ?? (await testUsers([demo]));
   // The public URL names the port, so the port is chosen before the gateway listens.
   const port = overrides.port ?? (await freePort());
   const gateway = new Gateway({
