@@ -8,9 +8,6 @@ import {
   Topics,
   decodePayload,
   displayAppOf,
-  MAX_ANNOUNCED_PUSHES,
-  type PushedRedirect,
-  type RedirectPushed,
   type ErrorCode,
   type ModtError,
 } from '../protocol/index.ts';
@@ -23,6 +20,7 @@ import { LoginRoute, type LoginEvent } from './login-route.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { MonitorRoute } from './monitor/index.ts';
 import { LOGIN_SCRIPT, STYLE_SHEET, displayPage, messagePage } from './pages.ts';
+import { PushAnnouncer } from './push-announcer.ts';
 import { RedirectDispatcher, type Push } from './redirect-dispatcher.ts';
 import { allowedOriginsOf } from './redirect-policy.ts';
 import { SessionRegistry } from './session-registry.ts';
@@ -86,18 +84,6 @@ const SWEEP_EVERY_MS = 60_000;
 /** Login windows remembered at most, per client address and per username. */
 const MAX_THROTTLE_KEYS = 10_000;
 
-/**
- * How long the first push of an announcement waits for others. Per turn of the loop alone,
- * pushes at 8,000/s came one or two a turn and the announcements still cost a fifth of the
- * gateway's CPU per push; the history takes no harm from 10 ms.
- */
-const ANNOUNCE_EVERY_MS = 10;
-/** An announcement of pushes goes out before its JSON could pass this, well under 64 KiB. */
-const ANNOUNCEMENT_BYTES = 24 * 1024;
-/** `{"pushes":[`, `],"timestamp":"`, the timestamp and `"}`: 52 bytes, and some to spare. */
-const ANNOUNCEMENT_FRAME_BYTES = 64;
-/** What JSON writes as a six-byte escape (`\u001f`; `\ud800` when unpaired) for one unit. */
-const ESCAPED_IN_JSON = /[\u0000-\u001f\ud800-\udfff]/;
 /** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT: no SO_REUSEPORT. */
 const LISTEN_EXCLUSIVE_PORT = 1;
 
@@ -138,10 +124,8 @@ export class Gateway extends EventEmitter {
   #sweep: NodeJS.Timeout | undefined;
   /** The notice timer of each login not answered yet, by its `session_id`. */
   #unanswered = new Map<string, NodeJS.Timeout>();
-  /** First pushes to announce together (`#announce`), and a bound on their JSON. */
-  #announcing: PushedRedirect[] = [];
-  #announcingBytes = ANNOUNCEMENT_FRAME_BYTES;
-  #announceTimer: NodeJS.Timeout | undefined;
+  /** Announces each login's first push on `modt/gateway/pushed`, many in one message. */
+  #announcer: PushAnnouncer;
   #monitor: MonitorRoute;
 
   constructor(options: GatewayOptions) {
@@ -205,6 +189,10 @@ export class Gateway extends EventEmitter {
     for (const event of ['ready', 'down', 'problem'] as const) {
       this.#link.on(event, (detail) => this.emit(event, detail));
     }
+    // Published like a dead letter, from outside the message handler's wait.
+    const announce = (payload: string) =>
+      void this.#link.publish(Topics.redirectPushed, payload, 1).catch(() => undefined);
+    this.#announcer = new PushAnnouncer(announce, this.#now);
     this.#app = this.#routes(this.#uws.App());
   }
 
@@ -268,7 +256,7 @@ export class Gateway extends EventEmitter {
     this.#unanswered.clear();
     this.stopTaking();
     this.#sockets.closeAll();
-    this.#announceNow();
+    this.#announcer.flush();
     await this.#monitor.stop();
     await this.#link.close();
   }
@@ -433,45 +421,8 @@ export class Gateway extends EventEmitter {
     if (push.resend) this.stats.resent += 1;
     else this.stats.pushes += 1;
     this.emit('push', push);
-    if (!push.resend) this.#announce(push);
+    if (!push.resend) this.#announcer.add(push);
   }
-
-  /**
-   * Announces a first push on `modt/gateway/pushed`, with the others of the next
-   * ANNOUNCE_EVERY_MS: the message goes then, or at once when it is full. Published like a
-   * dead letter, from outside the message handler's wait.
-   */
-  #announce(push: Push): void {
-    // The keys, the UUID, the latency and a comma take at most 120 bytes besides the strings.
-    const bytes = jsonBytesAtMost(push.url) + jsonBytesAtMost(push.appName) + 120;
-    if (this.#announcingBytes + bytes > ANNOUNCEMENT_BYTES) this.#announceNow();
-    const pushes = this.#announcing;
-    pushes.push({
-      session_id: push.sessionId,
-      app_name: push.appName,
-      redirect_url: push.url,
-      latency_ms: Math.max(0, Math.round(push.latencyMs)),
-    });
-    this.#announcingBytes += bytes;
-    if (pushes.length === MAX_ANNOUNCED_PUSHES) {
-      this.#announceNow();
-    } else if (pushes.length === 1) {
-      this.#announceTimer = setTimeout(this.#announceNow, ANNOUNCE_EVERY_MS);
-    }
-  }
-
-  #announceNow = (): void => {
-    clearTimeout(this.#announceTimer);
-    if (this.#announcing.length === 0) return;
-    const pushed: RedirectPushed = {
-      pushes: this.#announcing,
-      timestamp: new Date(this.#now()).toISOString(),
-    };
-    this.#announcing = [];
-    this.#announcingBytes = ANNOUNCEMENT_FRAME_BYTES;
-    const payload = JSON.stringify(pushed);
-    void this.#link.publish(Topics.redirectPushed, payload, 1).catch(() => undefined);
-  };
 
   /** Counts and reports a refused message, and announces it on `modt/dead/gateway`. */
   #drop(topic: string, payload: Buffer, error: ModtError): void {
@@ -500,12 +451,4 @@ function asset(res: HttpResponse, type: string, body: string): void {
     ['cache-control', 'public, max-age=300'],
   ];
   send(res, { status: '200 OK', headers, body } satisfies Reply);
-}
-
-/**
- * A bound on the bytes of `text` as a JSON string, quotes left out: three a UTF-16 unit in
- * UTF-8 (a `"` or `\\` escaped is two), six where a unit may be escaped as `\u001f` is.
- */
-function jsonBytesAtMost(text: string): number {
-  return (ESCAPED_IN_JSON.test(text) ? 6 : 3) * text.length;
 }
