@@ -14,6 +14,7 @@ import {
 import { DeadLetterBox, MetricsRegistry, MqttLink, type HistoryStore } from '../router/index.ts';
 import { GATEWAY_ACCOUNT, GATEWAY_READS } from './bus-topics.ts';
 import { metricsReply, observeGateway } from './gateway-metrics.ts';
+import { bearerMatches } from './metrics-token.ts';
 import { TrustedProxies } from './client-address.ts';
 import { SESSION_COOKIE, cookieValue, html, json, send, text, type Reply } from './http.ts';
 import { LoginRoute, type LoginEvent } from './login-route.ts';
@@ -69,6 +70,8 @@ export interface GatewayOptions {
   history?: HistoryStore;
   /** Served at `GET /metrics`; the stack passes the one its embedded units count into. */
   metrics?: MetricsRegistry;
+  /** When set, `/metrics` answers only `Authorization: Bearer <this>`. */
+  metricsToken?: string;
 }
 
 export type { GatewayRefusal } from './login-route.ts';
@@ -300,7 +303,7 @@ export class Gateway extends EventEmitter {
       .post('/login', guard((res, req) => this.#login.post(res, req)))
       .get('/apps/:app/', guard((res, req) => this.#appPage(res, req)))
       .get('/healthz', guard((res) => this.#health(res)))
-      .get('/metrics', guard((res) => send(res, metricsReply(this.metrics))))
+      .get('/metrics', guard((res, req) => this.#metricsPage(res, req)))
       .get('/assets/login.js', guard(script))
       .get('/assets/style.css', guard(style))
       .ws<SocketData>('/ws', this.#sockets.behavior())
@@ -380,6 +383,16 @@ export class Gateway extends EventEmitter {
       return send(res, html('404 Not Found', page));
     }
     send(res, html('200 OK', displayPage(display)));
+  }
+
+  #metricsPage(res: HttpResponse, req: HttpRequest): void {
+    const token = this.#options.metricsToken;
+    if (token === undefined || bearerMatches(req.getHeader('authorization'), token)) {
+      return send(res, metricsReply(this.metrics));
+    }
+    const refused = text('401 Unauthorized', 'metrics need Authorization: Bearer <token>\n');
+    const challenge: [string, string] = ['www-authenticate', 'Bearer realm="metrics"'];
+    send(res, { ...refused, headers: [...refused.headers, challenge] });
   }
 
   #health(res: HttpResponse): void {

@@ -1,6 +1,7 @@
 import { ErrorCodes, ModtFailure, DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/index.ts';
 import { DEFAULT_MQTT_URL, readPort, readPositiveInt, readUrl, type Env } from '../router/index.ts';
 import { TrustedProxies } from './client-address.ts';
+import { MIN_METRICS_TOKEN_CHARS } from './metrics-token.ts';
 import type { GatewayOptions } from './gateway.ts';
 import type { UserStore } from './user-store.ts';
 
@@ -32,7 +33,18 @@ export function readGatewayOptions(env: Env, users: UserStore): GatewayOptions {
     loginWindowMs: readPositiveInt(env, 'MODT_LOGIN_WINDOW_MS', 15 * 60_000),
     maxPayloadBytes: readPositiveInt(env, 'MODT_MAX_PAYLOAD_BYTES', DEFAULT_MAX_PAYLOAD_BYTES),
     publishTimeoutMs: readPositiveInt(env, 'MODT_PUBLISH_TIMEOUT_MS', 5000),
+    metricsToken: readMetricsToken(env),
   };
+}
+
+/** `MODT_METRICS_TOKEN`: none by default (`/metrics` open, for the proxy to keep private). */
+function readMetricsToken(env: Env): string | undefined {
+  const token = env.MODT_METRICS_TOKEN;
+  if (token === undefined || token === '') return undefined;
+  if (token.length >= MIN_METRICS_TOKEN_CHARS && /^[\x21-\x7e]+$/.test(token)) return token;
+  const expected = `expected at least ${MIN_METRICS_TOKEN_CHARS} visible ASCII characters`;
+  const message = `MODT_METRICS_TOKEN: ${expected}, got ${token.length} characters`;
+  throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
 }
 
 function listOf(raw: string | undefined): string[] {

@@ -63,3 +63,23 @@ test('/metrics answers in the Prometheus text format', async (t) => {
   assert.equal(type, 'text/plain; version=0.0.4; charset=utf-8');
   assert.equal(samples.get('modt_gateway_sessions'), 0);
 });
+
+test('with MODT_METRICS_TOKEN set, /metrics answers only its bearer token', async (t) => {
+  const token = 'scrape-0123456789abcdef';
+  const scene = await gatewayScene(t, { metricsToken: token });
+  const url = `${scene.base}/metrics`;
+  const asked = (authorization?: string) =>
+    fetch(url, authorization === undefined ? {} : { headers: { authorization } });
+
+  for (const wrong of [undefined, 'Bearer wrong-0123456789abcdef', `Basic ${token}`, token]) {
+    const refused = await asked(wrong);
+    assert.equal(refused.status, 401, `${wrong}`);
+    assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="metrics"');
+    assert.doesNotMatch(await refused.text(), /modt_/);
+  }
+  for (const right of [`Bearer ${token}`, `bearer ${token}`]) {
+    const answered = await asked(right);
+    assert.equal(answered.status, 200, right);
+    assert.match(await answered.text(), /^modt_gateway_sessions /m);
+  }
+});

@@ -29,6 +29,8 @@ const badSettings: { env: Record<string, string>; names: string }[] = [
   },
   { env: { MODT_PENDING_TTL_MS: '-5' }, names: 'MODT_PENDING_TTL_MS' },
   { env: { MODT_MAX_SESSIONS: '1.5' }, names: 'MODT_MAX_SESSIONS' },
+  { env: { MODT_METRICS_TOKEN: 'short' }, names: 'MODT_METRICS_TOKEN' },
+  { env: { MODT_METRICS_TOKEN: 'a token with spaces in it' }, names: 'MODT_METRICS_TOKEN' },
 ];
 for (const { env, names } of badSettings) {
   const title = `a bad ${names} (${Object.values(env)[0]}) stops start-up with a line naming it`;
