@@ -5,6 +5,7 @@ import { renderAcl } from '../deploy/acl.ts';
 import { renderCompose } from '../deploy/compose.ts';
 import { grantsOf } from '../deploy/grants.ts';
 import { writeSecrets } from '../deploy/secrets.ts';
+import { GATEWAY_ACCOUNT } from '../gateway/bus-topics.ts';
 import { flag, text, type Command } from './command.ts';
 import { FUNCTIONS, ROOT, fromRoot } from './paths.ts';
 
@@ -86,6 +87,10 @@ export const secretsCommand: Command = {
     if (result.adminPassword) {
       const shown = `users file created with admin / ${result.adminPassword} (shown once)\n`;
       process.stdout.write(shown);
+    }
+    if (result.metricsToken) {
+      const where = `${GATEWAY_ACCOUNT}.env, for your scraper's Authorization: Bearer`;
+      process.stdout.write(`gateway /metrics token ${result.metricsToken} (in ${where})\n`);
     }
     return 0;
   },

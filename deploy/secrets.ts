@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { putUser } from '../gateway/index.ts';
+import { GATEWAY_ACCOUNT } from '../gateway/bus-topics.ts';
 import type { Grant } from './grants.ts';
 import { passwordFileLine } from './mosquitto-passwd.ts';
 
@@ -16,12 +17,14 @@ export interface SecretsResult {
   added: string[];
   /** The admin password, when this run created the users file. */
   adminPassword?: string;
+  /** The gateway's `/metrics` token, when this run created the gateway's env file. */
+  metricsToken?: string;
 }
 
 /**
  * Makes or completes a deployment's secrets folder, outside the repository: one env file per
- * account with its broker URL and password, Mosquitto's password file for all of them, and
- * the users file with an `admin` account. Accounts that have a password keep it; a new unit
+ * account with its broker URL and password (the gateway's with a `/metrics` token too),
+ * Mosquitto's password file for all of them, and the users file with an `admin` account. Accounts that have a password keep it; a new unit
  * gets one. Files are 0600, owned by whoever reads them in their container when run as root.
  */
 export async function writeSecrets(
@@ -38,9 +41,12 @@ export async function writeSecrets(
     let password = existsSync(envFile) ? passwordIn(await readFile(envFile, 'utf8')) : undefined;
     if (password === undefined) {
       password = randomBytes(24).toString('base64url');
-      await writeFile(envFile, `MODT_MQTT_URL=mqtt://${account}:${password}@${broker}\n`, {
-        mode: 0o600,
-      });
+      let env = `MODT_MQTT_URL=mqtt://${account}:${password}@${broker}\n`;
+      if (account === GATEWAY_ACCOUNT) {
+        result.metricsToken = randomBytes(24).toString('base64url');
+        env += `MODT_METRICS_TOKEN=${result.metricsToken}\n`;
+      }
+      await writeFile(envFile, env, { mode: 0o600 });
       result.added.push(account);
     }
     lines.push(passwordFileLine(account, password));

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import dummyApp from '../functions/dummy-app.ts';
 import { AuthSuccess, Topics, appDisplayTopic } from '../protocol/index.ts';
 import { UnitRunner, defineUnit, loadUnits, type AnyUnit } from '../router/index.ts';
-import { UWS_BINARY, type Gateway } from '../gateway/index.ts';
+import { UWS_BINARY, readGatewayOptions, type Gateway } from '../gateway/index.ts';
 import { deploymentFiles } from '../bin/deploy-command.ts';
 import { renderAcl } from '../deploy/acl.ts';
 import { grantsOf } from '../deploy/grants.ts';
@@ -21,6 +21,7 @@ import {
   publishJson,
   startMosquitto,
   startTestGateway,
+  testUsers,
   type Mosquitto,
 } from './support/index.ts';
 
@@ -117,12 +118,14 @@ describe('who may say what: the generated ACL on a real Mosquitto', () => {
   let broker: Mosquitto;
   let secrets: string;
   const urlOf: Record<string, string> = {};
+  let metricsToken: string | undefined;
+  let grants: ReturnType<typeof grantsOf>;
 
   before(async () => {
     const units = await loadUnits(join(ROOT, 'functions'));
-    const grants = grantsOf([...units, otherApp]);
+    grants = grantsOf([...units, otherApp]);
     secrets = await mkdtemp(join(tmpdir(), 'modt-secrets-'));
-    await writeSecrets(secrets, grants);
+    metricsToken = (await writeSecrets(secrets, grants)).metricsToken;
     broker = await startMosquitto({
       allowAnonymous: false,
       passwordFile: await readFile(join(secrets, 'mosquitto.passwd'), 'utf8'),
@@ -130,13 +133,29 @@ describe('who may say what: the generated ACL on a real Mosquitto', () => {
     });
     for (const { account } of grants) {
       const env = await readFile(join(secrets, `${account}.env`), 'utf8');
-      urlOf[account] = env.trim().replace(/^MODT_MQTT_URL=/, '').replace('@mosquitto:1883', `@127.0.0.1:${broker.port}`);
+      const url = /^MODT_MQTT_URL=(.+)$/m.exec(env)![1]!;
+      urlOf[account] = url.replace('@mosquitto:1883', `@127.0.0.1:${broker.port}`);
     }
   });
   after(async () => {
     await broker?.stop();
     await rm(secrets, { recursive: true, force: true });
   });
+
+  test('the gateway\'s env file holds a /metrics token that start-up takes; no other has one',
+    async () => {
+      const env = await readFile(join(secrets, 'gateway.env'), 'utf8');
+      const token = /^MODT_METRICS_TOKEN=(.+)$/m.exec(env)?.[1];
+      assert.ok(token !== undefined && token === metricsToken, env.replace(/:[^@:]+@/, ':***@'));
+      const options = readGatewayOptions({ MODT_METRICS_TOKEN: token }, await testUsers([]));
+      assert.equal(options.metricsToken, token);
+      const app = await readFile(join(secrets, 'dummy-app.env'), 'utf8');
+      assert.doesNotMatch(app, /MODT_METRICS_TOKEN/);
+      // A second run keeps the accounts it finds, and their tokens.
+      const again = await writeSecrets(secrets, grants);
+      assert.equal(again.metricsToken, undefined);
+      assert.equal(await readFile(join(secrets, 'gateway.env'), 'utf8'), env);
+    });
 
   test('an anonymous client is refused', async () => {
     await assert.rejects(connectClient(broker.url, { reconnectPeriod: 0 }), /Not authorized|Connection refused/);
