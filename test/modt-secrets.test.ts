@@ -14,9 +14,14 @@ test('modt secrets makes one account per unit and the gateway, and keeps them wh
   assert.equal(first.code, 0, first.stdout);
   const admin = /admin \/ (\S+) \(shown once\)/.exec(first.stdout)?.[1];
   assert.ok(admin, first.stdout);
+  const metricsToken = /gateway \/metrics token (\S+) /.exec(first.stdout)?.[1];
+  assert.ok(metricsToken, first.stdout);
   for (const account of ['gateway', 'dummy-app', 'monitor']) {
     const env = await readFile(join(dir, `${account}.env`), 'utf8');
-    assert.match(env, new RegExp(`^MODT_MQTT_URL=mqtt://${account}:[\\w-]+@mosquitto:1883\\n$`));
+    // The gateway's alone also holds the token its /metrics answers.
+    const token = account === 'gateway' ? `MODT_METRICS_TOKEN=${metricsToken}\\n` : '';
+    const url = `MODT_MQTT_URL=mqtt://${account}:[\\w-]+@mosquitto:1883\\n`;
+    assert.match(env, new RegExp(`^${url}${token}$`));
     assert.equal((await stat(join(dir, `${account}.env`))).mode & 0o777, 0o600);
   }
   const passwd = await readFile(join(dir, 'mosquitto.passwd'), 'utf8');
@@ -36,6 +41,6 @@ test('modt secrets makes one account per unit and the gateway, and keeps them wh
   const again = await runModt(['secrets', '--dir', dir]);
   assert.equal(again.code, 0);
   assert.match(again.stdout, /new broker accounts: none/);
-  assert.doesNotMatch(again.stdout, /shown once/);
+  assert.doesNotMatch(again.stdout, /shown once|metrics token/);
   assert.equal(await readFile(join(dir, 'gateway.env'), 'utf8'), gatewayEnv);
 });
