@@ -17,14 +17,15 @@ export interface SecretsResult {
   added: string[];
   /** The admin password, when this run created the users file. */
   adminPassword?: string;
-  /** The gateway's `/metrics` token, when this run created the gateway's env file. */
+  /** The gateway's `/metrics` token, when this run wrote one into the gateway's env file. */
   metricsToken?: string;
 }
 
 /**
  * Makes or completes a deployment's secrets folder, outside the repository: one env file per
  * account with its broker URL and password (the gateway's with a `/metrics` token too),
- * Mosquitto's password file for all of them, and the users file with an `admin` account. Accounts that have a password keep it; a new unit
+ * Mosquitto's password file for all of them, and the users file with an `admin` account.
+ * Accounts that have a password keep it, and a gateway that has a token keeps it; a new unit
  * gets one. Files are 0600, owned by whoever reads them in their container when run as root.
  */
 export async function writeSecrets(
@@ -38,17 +39,20 @@ export async function writeSecrets(
   const lines: string[] = [];
   for (const { account } of grants) {
     const envFile = join(dir, `${account}.env`);
-    let password = existsSync(envFile) ? passwordIn(await readFile(envFile, 'utf8')) : undefined;
+    const found = existsSync(envFile) ? await readFile(envFile, 'utf8') : '';
+    let env = found;
+    let password = passwordIn(env);
     if (password === undefined) {
       password = randomBytes(24).toString('base64url');
-      let env = `MODT_MQTT_URL=mqtt://${account}:${password}@${broker}\n`;
-      if (account === GATEWAY_ACCOUNT) {
-        result.metricsToken = randomBytes(24).toString('base64url');
-        env += `MODT_METRICS_TOKEN=${result.metricsToken}\n`;
-      }
-      await writeFile(envFile, env, { mode: 0o600 });
+      env = `MODT_MQTT_URL=mqtt://${account}:${password}@${broker}\n`;
       result.added.push(account);
     }
+    // A gateway env file made before the token existed is completed, not left open.
+    if (account === GATEWAY_ACCOUNT && !/^MODT_METRICS_TOKEN=/m.test(env)) {
+      result.metricsToken = randomBytes(24).toString('base64url');
+      env = `${env.replace(/\n?$/, '\n')}MODT_METRICS_TOKEN=${result.metricsToken}\n`;
+    }
+    if (env !== found) await writeFile(envFile, env, { mode: 0o600 });
     lines.push(passwordFileLine(account, password));
   }
   const passwd = join(dir, 'mosquitto.passwd');

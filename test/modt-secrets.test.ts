@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -44,3 +44,23 @@ test('modt secrets makes one account per unit and the gateway, and keeps them wh
   assert.doesNotMatch(again.stdout, /shown once|metrics token/);
   assert.equal(await readFile(join(dir, 'gateway.env'), 'utf8'), gatewayEnv);
 });
+
+test('modt secrets gives a gateway env file made before the metrics token one, printed once',
+  async (t) => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'modt-secrets-cli-')), 'secrets');
+    t.after(() => rm(join(dir, '..'), { recursive: true, force: true }));
+    const gatewayEnv = join(dir, 'gateway.env');
+    assert.equal((await runModt(['secrets', '--dir', dir])).code, 0);
+    const url = /^MODT_MQTT_URL=.+$/m.exec(await readFile(gatewayEnv, 'utf8'))![0];
+    await writeFile(gatewayEnv, url);
+
+    const again = await runModt(['secrets', '--dir', dir]);
+    assert.equal(again.code, 0, again.stdout);
+    assert.match(again.stdout, /new broker accounts: none/);
+    const token = /gateway \/metrics token (\S+) /.exec(again.stdout)?.[1];
+    assert.ok(token, again.stdout);
+    assert.equal(await readFile(gatewayEnv, 'utf8'), `${url}\nMODT_METRICS_TOKEN=${token}\n`);
+
+    const third = await runModt(['secrets', '--dir', dir]);
+    assert.doesNotMatch(third.stdout, /metrics token/);
+  });
