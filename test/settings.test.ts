@@ -44,6 +44,16 @@ for (const { env, names } of badSettings) {
   });
 }
 
+test('a long MODT_METRICS_TOKEN with a space says where it is, not only its length', async () => {
+  const users = await testUsers([]);
+  const env = { MODT_METRICS_TOKEN: 'scrape 0123456789abcdef' };
+  assert.throws(() => readGatewayOptions(env, users), (err: Error) => {
+    assert.match(err.message, /^MODT_METRICS_TOKEN: expected .*, got .* at position 7 of 23$/);
+    assert.doesNotMatch(err.message, /0123456789abcdef/);
+    return true;
+  });
+});
+
 test('a unit refuses a bad MODT_CLIENT_ID or MODT_MAX_PACKET_BYTES by name', () => {
   const bad = [['MODT_CLIENT_ID', 'has spaces'], ['MODT_MAX_PACKET_BYTES', '0']] as const;
   for (const [name, value] of bad) {
