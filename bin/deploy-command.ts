@@ -70,8 +70,8 @@ export const secretsCommand: Command = {
   help: `modt secrets --dir DIR
 
   Makes or completes a deployment's secrets folder (keep it outside the repository): a
-  broker account per unit and the gateway, Mosquitto's password file, the users file.
-  What is there already is kept.
+  broker account per unit and the gateway, Mosquitto's password file, the users file,
+  and a token for the gateway's /metrics (printed once). What is there already is kept.
 
       --dir DIR    the folder (MODT_SECRETS_DIR for docker compose)
 `,
