@@ -1,5 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
-import { randomSecret } from './random-secret.ts';
+import { randomSecret, sameSecret } from './random-secret.ts';
 
 /** A login form token of 256 random bits, one per browser session. */
 export function newCsrfToken(): string {
@@ -11,8 +10,5 @@ export function newCsrfToken(): string {
  * origin cannot read the login page, so it cannot know the token (OWASP, synchronizer token).
  */
 export function csrfTokenMatches(expected: string, received: string | null | undefined): boolean {
-  if (typeof received !== 'string' || expected === '') return false;
-  const want = Buffer.from(expected);
-  const got = Buffer.from(received);
-  return want.length === got.length && timingSafeEqual(want, got);
+  return typeof received === 'string' && sameSecret(expected, received);
 }

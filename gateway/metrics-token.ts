@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { sameSecret } from './random-secret.ts';
 
 /** Shorter than this a token is guessable, and start-up refuses it. */
 export const MIN_METRICS_TOKEN_CHARS = 16;
@@ -9,8 +9,5 @@ export const MIN_METRICS_TOKEN_CHARS = 16;
  */
 export function bearerMatches(header: string, token: string): boolean {
   const match = /^bearer +(\S+) *$/i.exec(header);
-  if (match === null) return false;
-  const want = Buffer.from(token);
-  const got = Buffer.from(match[1]!);
-  return want.length === got.length && timingSafeEqual(want, got);
+  return match !== null && sameSecret(token, match[1]!);
 }

@@ -41,10 +41,10 @@ export function readGatewayOptions(env: Env, users: UserStore): GatewayOptions {
 function readMetricsToken(env: Env): string | undefined {
   const token = env.MODT_METRICS_TOKEN;
   if (token === undefined || token === '') return undefined;
-  if (token.length >= MIN_METRICS_TOKEN_CHARS && /^[\x21-\x7e]+$/.test(token)) return token;
-  const expected = `expected at least ${MIN_METRICS_TOKEN_CHARS} visible ASCII characters`;
   // Where the offending character is, not what it is: the line must not carry the secret.
   const at = token.search(/[^\x21-\x7e]/);
+  if (at === -1 && token.length >= MIN_METRICS_TOKEN_CHARS) return token;
+  const expected = `expected at least ${MIN_METRICS_TOKEN_CHARS} visible ASCII characters`;
   const where = `a space, control or non-ASCII character at position ${at + 1} of ${token.length}`;
   const got = at === -1 ? `${token.length} characters` : where;
   const message = `MODT_METRICS_TOKEN: ${expected}, got ${got}`;

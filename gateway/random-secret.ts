@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { randomFillSync, timingSafeEqual } from 'node:crypto';
 
 const SECRET_BYTES = 32;
 /** Secrets drawn per refill: one `randomFillSync` for 128 instead of a `randomBytes` each. */
@@ -22,4 +22,12 @@ export function randomSecret(): string {
   pool.fill(0, used, used + SECRET_BYTES);
   used += SECRET_BYTES;
   return secret;
+}
+
+/** Whether `received` is the secret `expected`, compared in constant time; never for ''. */
+export function sameSecret(expected: string, received: string): boolean {
+  if (expected === '') return false;
+  const want = Buffer.from(expected);
+  const got = Buffer.from(received);
+  return want.length === got.length && timingSafeEqual(want, got);
 }

@@ -41,7 +41,8 @@ describe('the deployment files follow the units', () => {
 
   test('docker-compose.yml and the ACL are what modt deploy derives from functions/', async () => {
     for (const { path, text } of await deploymentFiles()) {
-      assert.equal(await readFile(path, 'utf8'), text, `${path} is stale: run npm run modt -- deploy`);
+      const stale = `${path} is stale: run npm run modt -- deploy`;
+      assert.equal(await readFile(path, 'utf8'), text, stale);
     }
   });
 
@@ -69,9 +70,11 @@ describe('the deployment files follow the units', () => {
 
   test('Mosquitto and Redis keep their data in named volumes, Redis with AOF on', async () => {
     assert.ok('mosquitto-data' in compose.volumes && 'redis-data' in compose.volumes);
-    assert.ok((compose.services.mosquitto!.volumes as string[]).includes('mosquitto-data:/mosquitto/data'));
-    assert.ok((compose.services.redis!.volumes as string[]).includes('redis-data:/data'));
-    assert.match(await readFile(join(ROOT, 'deploy/redis/redis.conf'), 'utf8'), /^appendonly yes$/m);
+    const volumesOf = (service: string) => compose.services[service]!.volumes as string[];
+    assert.ok(volumesOf('mosquitto').includes('mosquitto-data:/mosquitto/data'));
+    assert.ok(volumesOf('redis').includes('redis-data:/data'));
+    const redisConf = await readFile(join(ROOT, 'deploy/redis/redis.conf'), 'utf8');
+    assert.match(redisConf, /^appendonly yes$/m);
   });
 
   test('no secret is in the compose file, the Mosquitto config or the repository', async () => {
@@ -86,7 +89,8 @@ describe('the deployment files follow the units', () => {
     assert.match(await readFile(join(ROOT, '.gitignore'), 'utf8'), /^secrets\/$/m);
   });
 
-  test('the shipped Mosquitto config names its listener, refuses anonymous clients, and has Nagle off', async () => {
+  const shipped = 'the shipped Mosquitto config';
+  test(`${shipped} names its listener, refuses anonymous clients, and has Nagle off`, async () => {
     const conf = await readFile(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
     assert.match(conf, /^listener 1883 0\.0\.0\.0$/m);
     assert.match(conf, /^allow_anonymous false$/m);
@@ -98,10 +102,13 @@ describe('the deployment files follow the units', () => {
     const copied: string[] = [];
     for (const file of ['deploy/Dockerfile.unit', 'deploy/Dockerfile.gateway']) {
       const text = await readFile(join(ROOT, file), 'utf8');
-      for (const match of text.matchAll(/COPY --from=build \/src\/(dist\/\S+)/g)) copied.push(match[1]!);
+      const copies = text.matchAll(/COPY --from=build \/src\/(dist\/\S+)/g);
+      for (const match of copies) copied.push(match[1]!);
     }
-    const files = copied.flatMap((f) => (f.includes('${UNIT}') ? units.map((u) => f.replace('${UNIT}', u.name)) : [f]));
-    assert.ok(files.includes(`dist/${UWS_BINARY}`), 'the gateway image gets the native binary of this Node');
+    const perUnit = (f: string) => units.map((u) => f.replace('${UNIT}', u.name));
+    const files = copied.flatMap((f) => (f.includes('${UNIT}') ? perUnit(f) : [f]));
+    const binary = 'the gateway image gets the native binary of this Node';
+    assert.ok(files.includes(`dist/${UWS_BINARY}`), binary);
     for (const file of files) assert.ok(existsSync(join(ROOT, file)), `${file} exists`);
   });
 });
@@ -158,16 +165,19 @@ describe('who may say what: the generated ACL on a real Mosquitto', () => {
     });
 
   test('an anonymous client is refused', async () => {
-    await assert.rejects(connectClient(broker.url, { reconnectPeriod: 0 }), /Not authorized|Connection refused/);
+    const refused = /Not authorized|Connection refused/;
+    await assert.rejects(connectClient(broker.url, { reconnectPeriod: 0 }), refused);
   });
 
   test('a wrong password is refused', async () => {
     const url = new URL(urlOf['dummy-app']!);
     url.password = 'guess';
-    await assert.rejects(connectClient(url.href, { reconnectPeriod: 0 }), /Not authorized|Connection refused|Bad user/);
+    const refused = /Not authorized|Connection refused|Bad user/;
+    await assert.rejects(connectClient(url.href, { reconnectPeriod: 0 }), refused);
   });
 
-  test('a unit publishing outside its grant reaches no one, inside it everyone who may read', async (t) => {
+  const grant = 'a unit publishing outside its grant reaches no one';
+  test(`${grant}, inside it everyone who may read`, async (t) => {
     const watcher = await connectClient(urlOf.monitor!);
     t.after(() => watcher.endAsync(true));
     const seen = await collect(watcher, 'modt/#');
@@ -209,14 +219,16 @@ describe('who may say what: the generated ACL on a real Mosquitto', () => {
     const login = (await logins.nextJson()) as Record<string, string>;
 
     const settings = { publicUrl: `http://127.0.0.1:${gateway.port}/` };
-    const app = new UnitRunner(dummyApp, { mqttUrl: new URL(urlOf['dummy-app']!), settings, clientId: 'acl-app' });
+    const mqttUrl = new URL(urlOf['dummy-app']!);
+    const app = new UnitRunner(dummyApp, { mqttUrl, settings, clientId: 'acl-app' });
     t.after(() => app.stop());
     await app.waitReady(10_000);
 
     // Someone holding the app's account replays the login it read in the history.
     const forger = await connectClient(urlOf['dummy-app']!);
     t.after(() => forger.endAsync(true));
-    await publishJson(forger, Topics.authSuccess, { ...login, timestamp: new Date().toISOString() });
+    const forged = { ...login, timestamp: new Date().toISOString() };
+    await publishJson(forger, Topics.authSuccess, forged);
     await browser.expectNoFrame(800);
     assert.equal(app.stats.received, 0);
 

@@ -2,13 +2,25 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import { RedirectPushed, Topics, decodePayload, type PushedRedirect } from '../protocol/index.ts';
-import { collect, gatewayScene, type BrowserClient } from './support/index.ts';
+import {
+  collect,
+  gatewayScene,
+  type BrowserClient,
+  type GatewayScene,
+} from './support/index.ts';
 
 /** The pushes an announcement names, checked against the schema. */
 function pushesOf(payload: Buffer): PushedRedirect[] {
   const pushed = decodePayload(payload, RedirectPushed, 64 * 1024);
   assert.ok(pushed.ok, JSON.stringify(pushed));
   return pushed.value.pushes;
+}
+
+/** `count` browsers logged in, one after another. */
+async function loginsOf(scene: GatewayScene, count: number) {
+  const logins = [];
+  for (let i = 0; i < count; i++) logins.push(await scene.login());
+  return logins;
 }
 
 /**
@@ -68,8 +80,7 @@ describe('the gateway announces each redirect it pushes on modt/gateway/pushed',
     async (t) => {
       const scene = await gatewayScene(t);
       const announced = await collect(scene.bus, Topics.redirectPushed);
-      const logins = [];
-      for (let i = 0; i < 30; i++) logins.push(await scene.login());
+      const logins = await loginsOf(scene, 30);
       const url = `${scene.base}/apps/dummy-app/`;
       // Published back to back: the broker hands the gateway several in one read, and what
       // it pushes within 10 ms goes out in one message.
@@ -90,8 +101,7 @@ describe('the gateway announces each redirect it pushes on modt/gateway/pushed',
     async (t) => {
       const scene = await gatewayScene(t);
       const announced = await collect(scene.bus, Topics.redirectPushed);
-      const logins = [];
-      for (let i = 0; i < 12; i++) logins.push(await scene.login());
+      const logins = await loginsOf(scene, 12);
       // A control character is valid in a redirect_url's path, and JSON writes it as \u0000:
       // six bytes for one UTF-16 unit.
       const url = `${scene.base}/apps/dummy-app/${'\u0000'.repeat(1000)}`;
