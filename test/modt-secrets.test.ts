@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { UserStore } from '../gateway/index.ts';
 import { runModt } from './support/index.ts';
 
-test('modt secrets makes one account per unit and the gateway, and keeps them when run again', async (t) => {
+const accounts = 'modt secrets makes one account per unit and the gateway';
+test(`${accounts}, and keeps them when run again`, async (t) => {
   const dir = join(await mkdtemp(join(tmpdir(), 'modt-secrets-cli-')), 'secrets');
   t.after(() => rm(join(dir, '..'), { recursive: true, force: true }));
 
