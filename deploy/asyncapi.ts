@@ -17,6 +17,7 @@ interface Channel {
 }
 
 const ANY_JSON = { description: 'no schema in protocol/schemas.ts: any strict JSON' };
+const BROKER_COUNT = { type: 'integer', description: "the broker's count, in decimal digits" };
 
 /**
  * The AsyncAPI 3 document of the bus, derived like the compose file from declarations alone:
@@ -108,7 +109,8 @@ function channel(filter: string, schema: TSchema | undefined): Channel {
     .split('/')
     .map((level, i) => (level === '+' ? parameter(i) : level))
     .join('/');
-  const id = address.replace(/[{}]/g, '').replace(/\//g, '-');
+  // Component and channel keys are letters, digits, `.`, `-` and `_` (AsyncAPI 3): `$` goes.
+  const id = address.replace(/[{}$]/g, '').replace(/\//g, '-');
   return { id, filter, address, message: messageName(id, schema), schema };
 }
 
@@ -123,13 +125,15 @@ function channelObject(c: Channel, grants: readonly Grant[]) {
   const writers = grants.filter((g) => g.writes.some((t) => matching([c], t).length > 0));
   const readers = grants.filter((g) => g.reads.some((f) => matching([c], f).length > 0));
   const names = (list: Grant[]) => list.map((g) => g.account).join(', ') || 'no one';
+  // `$SYS/...` is the broker's own (MQTT 3.1.1 §4.7.2): no account writes it.
+  const writtenBy = c.address.startsWith('$SYS/') ? 'the broker' : names(writers);
   const parameters = [...c.address.matchAll(/\{(\w+)\}/g)].map(([, name]) => [
     name,
     { description: PARAMETERS[c.filter]?.description ?? 'a level' },
   ]);
   return {
     address: c.address,
-    description: `Written by ${names(writers)}; read by ${names(readers)}.`,
+    description: `Written by ${writtenBy}; read by ${names(readers)}.`,
     ...(parameters.length > 0 ? { parameters: Object.fromEntries(parameters) } : {}),
     messages: { [c.message]: { $ref: `#/components/messages/${c.message}` } },
   };
@@ -140,7 +144,11 @@ function messageObject(c: Channel) {
     name: c.message,
     title: c.address,
     contentType: 'application/json',
-    payload: c.schema ? { $ref: `#/components/schemas/${c.message}` } : ANY_JSON,
+    payload: c.schema
+      ? { $ref: `#/components/schemas/${c.message}` }
+      : c.address.startsWith('$SYS/')
+        ? BROKER_COUNT
+        : ANY_JSON,
   };
 }
 

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCodes, Topics, appDisplayTopic } from '../protocol/index.ts';
-import { contextFor, deliver, type HistoryRecord, type UnitContext } from '../router/index.ts';
-import monitor from './monitor.ts';
+import {
+  RAW,
+  contextFor,
+  deliver,
+  type HistoryRecord,
+  type UnitContext,
+} from '../router/index.ts';
+import monitor, { BROKER_DROPPED_TOPIC } from './monitor.ts';
 
 const NOW = new Date('2026-12-03T10:07:05.250Z');
 
@@ -85,6 +91,17 @@ describe('monitor', () => {
     assert.equal(recordOf('modt/some/other', text('{}')).topic, 'modt/some/other');
   });
 
+  test("records the broker's count of dropped messages as it came", () => {
+    const record = recordOf(BROKER_DROPPED_TOPIC, text('300'));
+    const kept = { topic: BROKER_DROPPED_TOPIC, payload: '300', encoding: 'utf8', json: true };
+    assert.deepEqual(record, { received_at: NOW.toISOString(), ...kept });
+  });
+
+  test('records no count of zero from the broker', () => {
+    assert.deepEqual(monitor.handle(BROKER_DROPPED_TOPIC, text('0'), contextFor(monitor)), []);
+    assert.equal(recordOf(BROKER_DROPPED_TOPIC, text('10')).payload, '10');
+  });
+
   test('records the context’s time as received_at', () => {
     const later = new Date('2027-01-01T00:00:00.000Z');
     const record = recordOf(Topics.authSuccess, text('{}'), { now: later });
@@ -142,8 +159,8 @@ describe('monitor', () => {
     assert.equal(output.record.json, true);
   });
 
-  test('subscribes to every modt topic as raw bytes and needs the history store', () => {
-    assert.deepEqual(Object.keys(monitor.subscribe), [Topics.all]);
+  test("reads modt/# and the broker's drop count as raw bytes, and needs the history store", () => {
+    assert.deepEqual(monitor.subscribe, { [Topics.all]: RAW, [BROKER_DROPPED_TOPIC]: RAW });
     assert.equal(monitor.records, true);
     assert.deepEqual(monitor.publishes, []);
   });

@@ -3,16 +3,31 @@ import { Topics, decodeJson } from '../protocol/index.ts';
 import { RAW, defineUnit, record, type HistoryRecord } from '../router/index.ts';
 
 /**
+ * Mosquitto's count of the messages it has dropped since it started, for a client whose queue
+ * (`max_queued_messages`) or in-flight window was full: a monitor away or slow for longer
+ * than its queue holds. The broker publishes it, retained, when it changes (`sys_interval`),
+ * so the history records each new count, and the count at each of the monitor's connects
+ * once it is above zero: a gap in the history is on record where it happened, with its
+ * size. The embedded broker of `npm start` (Aedes) publishes no such count.
+ */
+export const BROKER_DROPPED_TOPIC = '$SYS/broker/publish/messages/dropped';
+const ZERO = 0x30;
+
+/**
  * Records every `modt/#` message as it arrived: the system's conversation history. It is
- * the audit trail, so a payload that other units refuse is kept too, with the reason.
+ * the audit trail, so a payload that other units refuse is kept too, with the reason. With
+ * them, the broker's count of dropped messages, so that the history says when it has gaps.
  */
 export default defineUnit({
   name: 'monitor',
-  subscribe: { [Topics.all]: RAW },
+  subscribe: { [Topics.all]: RAW, [BROKER_DROPPED_TOPIC]: RAW },
   publishes: [],
   records: true,
 
   handle(topic, bytes, { now, redelivered }) {
+    // A count of none, as the broker tells each connect before anything was dropped, says
+    // nothing the history needs.
+    if (topic === BROKER_DROPPED_TOPIC && bytes.length === 1 && bytes[0] === ZERO) return [];
     const utf8 = isUtf8(bytes);
     const json = decodeJson(bytes, Number.POSITIVE_INFINITY);
     const text = Buffer.isBuffer(bytes)

@@ -76,6 +76,7 @@ describe('asyncapi.yaml', () => {
       const id = topic
         .replace(/^modt\/dead\/.*/, 'modt/dead/unit')
         .replace(/^modt\/app\/display\/.*/, 'modt/app/display/app_name')
+        .replace(/^\$/, '')
         .replace(/\//g, '-');
       assert.ok(operations.includes(`${account}.${action}.${id}`), `${account} ${action} ${topic}`);
     };

@@ -125,6 +125,24 @@ describe('a history record read as an event', () => {
       [['pushed', SESSION, 3]]);
   });
 
+  test("the broker's drop count is an other event saying the history may have gaps", () => {
+    const reading = (payload: string, encoding: 'utf8' | 'base64' = 'utf8'): HistoryEntry => ({
+      id: '1-0',
+      received_at: new Date(AT).toISOString(),
+      topic: '$SYS/broker/publish/messages/dropped',
+      payload,
+      encoding,
+      json: true,
+    });
+    const some = eventOf(reading('300'));
+    assert.equal(some.kind, 'other');
+    assert.match(some.text, /^the broker has dropped 300 messages since it started, .*may miss/);
+    assert.equal(eventOf(reading('0')).text, 'the broker has dropped no message since it started');
+    // Anything but a count is shown as it came.
+    assert.equal(eventOf(reading('3e2')).text, '3e2');
+    assert.equal(eventOf(reading('MzAw', 'base64')).text, 'base64 MzAw');
+  });
+
   test('a long payload is cut in the table text', () => {
     const event = eventOf(entryOf('modt/chat/said', { text: 'x'.repeat(1000) }));
     assert.ok(event.text.length <= 161, `${event.text.length} characters`);

@@ -35,6 +35,7 @@ export interface HistoryEvent {
  */
 export function historyEventKit() {
   const EXCERPT_CHARS = 160;
+  const BROKER_DROPPED = '$SYS/broker/publish/messages/dropped';
   const SESSION_IN_EXCERPT = /"session_id"\s*:\s*"([0-9a-fA-F-]{36})"/;
 
   const str = (value: unknown): string | undefined =>
@@ -130,6 +131,7 @@ export function historyEventKit() {
   function eventOf(entry: HistoryEntry): HistoryEvent {
     const base = baseOf(entry);
     const other = otherOf(entry);
+    if (entry.topic === BROKER_DROPPED) return brokerDroppedOf(entry, other);
     const p = payloadOf(entry);
     if (p === undefined) return other;
 
@@ -155,6 +157,22 @@ export function historyEventKit() {
     }
     if (entry.topic.startsWith('modt/dead/')) return dropOf(base, p) ?? other;
     return other;
+  }
+
+  /**
+   * The broker's count of the messages it dropped for full queues (functions/monitor.ts): a
+   * count above the one before means the history may miss that many. It is no login's, so it
+   * stays an `other`, told in words.
+   */
+  function brokerDroppedOf(entry: HistoryEntry, other: HistoryEvent): HistoryEvent {
+    const count = entry.encoding === 'utf8' && /^\d+$/.test(entry.payload) ? entry.payload : '';
+    if (count === '') return other;
+    const text =
+      count === '0'
+        ? 'the broker has dropped no message since it started'
+        : `the broker has dropped ${count} messages since it started, for clients whose ` +
+          'queue was full: the history may miss some';
+    return { ...other, text };
   }
 
   /** A dead letter (protocol `DeadLetter`), tied to a login when its excerpt names one. */
