@@ -143,6 +143,34 @@ describe('a history record read as an event', () => {
     assert.equal(eventOf(reading('MzAw', 'base64')).text, 'base64 MzAw');
   });
 
+  test("the broker's drop count is told as the number its digits say, in one or many", () => {
+    const cases: [payload: string, told: string | RegExp][] = [
+      ['1', /^the broker has dropped 1 message since it started, /],
+      ['2', /^the broker has dropped 2 messages since it started, /],
+      ['00', 'the broker has dropped no message since it started'],
+      ['0007', /^the broker has dropped 7 messages since/],
+      ['18446744073709551615', /^the broker has dropped 18446744073709551615 messages since/],
+      [' 300', ' 300'],
+      ['300\n', '300\n'],
+      ['-5', '-5'],
+      ['', ''],
+      ['\u0663', '\u0663'],
+    ];
+    for (const [payload, told] of cases) {
+      const event = eventOf({
+        id: '1-0',
+        received_at: new Date(AT).toISOString(),
+        topic: '$SYS/broker/publish/messages/dropped',
+        payload,
+        encoding: 'utf8',
+        json: true,
+      });
+      assert.equal(event.kind, 'other', JSON.stringify(payload));
+      if (typeof told === 'string') assert.equal(event.text, told, JSON.stringify(payload));
+      else assert.match(event.text, told, JSON.stringify(payload));
+    }
+  });
+
   test('a long payload is cut in the table text', () => {
     const event = eventOf(entryOf('modt/chat/said', { text: 'x'.repeat(1000) }));
     assert.ok(event.text.length <= 161, `${event.text.length} characters`);

@@ -160,18 +160,21 @@ export function historyEventKit() {
   }
 
   /**
-   * The broker's count of the messages it dropped for full queues (functions/monitor.ts): a
-   * count above the one before means the history may miss that many. It is no login's, so it
-   * stays an `other`, told in words.
+   * The broker's count of the messages it dropped for full queues (functions/monitor.ts),
+   * over all its clients since it started: above zero, the history may miss up to that many.
+   * Each record is read alone, so the same count read again at a reconnect is told again.
+   * It is no login's, so it stays an `other`, told in words.
    */
   function brokerDroppedOf(entry: HistoryEntry, other: HistoryEvent): HistoryEvent {
-    const count = entry.encoding === 'utf8' && /^\d+$/.test(entry.payload) ? entry.payload : '';
-    if (count === '') return other;
+    if (entry.encoding !== 'utf8' || !/^\d+$/.test(entry.payload)) return other;
+    // Digits of any length, as a string: a count past 2^53 stays exact. `007` is seven.
+    const count = entry.payload.replace(/^0+(?=\d)/, '');
+    const none = 'the broker has dropped no message since it started';
+    if (count === '0') return { ...other, text: none };
+    const messages = count === '1' ? '1 message' : `${count} messages`;
     const text =
-      count === '0'
-        ? 'the broker has dropped no message since it started'
-        : `the broker has dropped ${count} messages since it started, for clients whose ` +
-          'queue was full: the history may miss some';
+      `the broker has dropped ${messages} since it started, for clients whose ` +
+      'queue was full: the history may miss some';
     return { ...other, text };
   }
 
