@@ -5,10 +5,14 @@ import { RAW, defineUnit, record, type HistoryRecord } from '../router/index.ts'
 /**
  * Mosquitto's count of the messages it has dropped since it started, for a client whose queue
  * (`max_queued_messages`) or in-flight window was full: a monitor away or slow for longer
- * than its queue holds. The broker publishes it, retained, when it changes (`sys_interval`),
- * so the history records each new count, and the count at each of the monitor's connects
- * once it is above zero: a gap in the history is on record where it happened, with its
- * size. The embedded broker of `npm start` (Aedes) publishes no such count.
+ * than its queue holds. The broker publishes it, retained, when it changes (`sys_interval`,
+ * 10 s unless set), so the history records each new count, and the retained count at each of
+ * the monitor's connects once it is above zero: a gap in the history is on record near where
+ * it happened, with its size. Mosquitto 2.0 lets each count expire 60 s after it was published
+ * (src/sys_tree.c): while the monitor's queue is full, each count sent to it is dropped and
+ * counted too, so the count keeps changing and is fresh when it comes back (RELIABILITY.md).
+ * The embedded broker of `npm start` (Aedes) publishes no such count; the subscription to it
+ * is harmless there.
  */
 export const BROKER_DROPPED_TOPIC = '$SYS/broker/publish/messages/dropped';
 const ZERO = 0x30;
