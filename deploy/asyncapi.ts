@@ -125,8 +125,7 @@ function channelObject(c: Channel, grants: readonly Grant[]) {
   const writers = grants.filter((g) => g.writes.some((t) => matching([c], t).length > 0));
   const readers = grants.filter((g) => g.reads.some((f) => matching([c], f).length > 0));
   const names = (list: Grant[]) => list.map((g) => g.account).join(', ') || 'no one';
-  // `$SYS/...` is the broker's own (MQTT 3.1.1 §4.7.2): no account writes it.
-  const writtenBy = c.address.startsWith('$SYS/') ? 'the broker' : names(writers);
+  const writtenBy = isBrokers(c) ? 'the broker' : names(writers);
   const parameters = [...c.address.matchAll(/\{(\w+)\}/g)].map(([, name]) => [
     name,
     { description: PARAMETERS[c.filter]?.description ?? 'a level' },
@@ -139,6 +138,11 @@ function channelObject(c: Channel, grants: readonly Grant[]) {
   };
 }
 
+/** A `$SYS/...` channel: the broker's own (MQTT 3.1.1 §4.7.2), which no account writes. */
+function isBrokers(c: Channel): boolean {
+  return c.address.startsWith('$SYS/');
+}
+
 function messageObject(c: Channel) {
   return {
     name: c.message,
@@ -146,7 +150,7 @@ function messageObject(c: Channel) {
     contentType: 'application/json',
     payload: c.schema
       ? { $ref: `#/components/schemas/${c.message}` }
-      : c.address.startsWith('$SYS/')
+      : isBrokers(c)
         ? BROKER_COUNT
         : ANY_JSON,
   };
