@@ -175,6 +175,8 @@ export class LoginRoute<Socket> {
     };
     const published = await this.#options.publish(Topics.authSuccess, JSON.stringify(success));
     if (!published) {
+      // Told it failed, the browser owes this login nothing: an answer to it is refused.
+      registry.abandonLogin(session, login);
       const error = 'the message bus is unavailable, try again';
       return refusedReply('503 Service Unavailable', ErrorCodes.BROKER_UNAVAILABLE, error);
     }

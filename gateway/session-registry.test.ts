@@ -36,6 +36,21 @@ test('each login gets a fresh UUID v4 session_id, different from the cookie secr
   assert.equal(registry.byLogin(second, 2), session);
 });
 
+test('an abandoned login finds nothing by its session_id; a newer login is left alone', () => {
+  const registry = registryOf();
+  const session = registry.create(0);
+  const failed = registry.beginLogin(session, identity, 1);
+  registry.abandonLogin(session, failed);
+  assert.equal(registry.byLogin(failed.sessionId, 1), undefined);
+  assert.equal(session.login, undefined);
+  assert.equal(registry.touch(session.secret, 1), session, 'the browser keeps its session');
+
+  const stale = registry.beginLogin(session, identity, 2);
+  const current = registry.beginLogin(session, identity, 3);
+  registry.abandonLogin(session, stale);
+  assert.equal(registry.byLogin(current.sessionId, 3), session);
+});
+
 test('past the session cap the least recently seen session without a socket is evicted', () => {
   const registry = registryOf({ maxSessions: 3, idleMs: 60_000 });
   const [a, b, c] = [registry.create(0), registry.create(1), registry.create(2)];

@@ -149,6 +149,18 @@ export class SessionRegistry<Socket = unknown> {
     return login;
   }
 
+  /**
+   * Forgets a login the browser was told failed (its `modt/auth/success` was not taken in
+   * time): that message may still reach the apps later, and what they answer to it is then
+   * for no browser, like an answer to any `session_id` the gateway does not know.
+   */
+  abandonLogin(session: BrowserSession<Socket>, login: Login): void {
+    if (session.login !== login) return;
+    if (this.#byLogin.get(login.sessionId) === session) this.#byLogin.delete(login.sessionId);
+    session.login = undefined;
+    session.pending = undefined;
+  }
+
   /** Keeps the page an app shows a login, newest per app. */
   putDisplay(login: Login, display: AppDisplay): void {
     login.displays.delete(display.app_name);
