@@ -4,7 +4,7 @@ import { Topics } from '../../protocol/index.ts';
 import { startRedis } from '../../test/support/index.ts';
 import { startBenchBroker } from '../support/broker.ts';
 import { bundledServer } from '../support/bundles.ts';
-import { BenchChild } from '../support/child.ts';
+import { BenchChild, pidOf, processCpuMs } from '../support/child.ts';
 import { openLoop } from '../support/open-loop.ts';
 import { authSuccess, connectBench, publishMany } from '../support/publisher.ts';
 import { figure, type Figure } from '../support/report.ts';
@@ -22,7 +22,32 @@ import {
 interface Drain {
   ms: number;
   handled: number;
+  /** The draining process's CPU time. */
   cpuMs: number;
+  /** The broker's and Redis's CPU time while it drained: on a small machine they compete. */
+  brokerCpuMs: number;
+  redisCpuMs: number;
+}
+
+/** The pids of the servers a drain runs through. */
+interface Servers {
+  broker: number;
+  redis: number;
+}
+
+function pidOfServer(fragment: string): number {
+  const pid = pidOf(fragment);
+  if (pid === undefined) throw new Error(`no process whose command line holds ${fragment}`);
+  return pid;
+}
+
+/** A drain, with the broker's and Redis's CPU time while it ran. */
+async function timed(servers: Servers, drain: () => Promise<unknown>): Promise<Drain> {
+  const broker = processCpuMs(servers.broker);
+  const redis = processCpuMs(servers.redis);
+  const done = (await drain()) as Omit<Drain, 'brokerCpuMs' | 'redisCpuMs'>;
+  const brokerCpuMs = processCpuMs(servers.broker) - broker;
+  return { ...done, brokerCpuMs, redisCpuMs: processCpuMs(servers.redis) - redis };
 }
 
 interface Backlog {
@@ -81,16 +106,16 @@ async function drainMonitor(
   redisUrl: string,
   count: number,
   tag: string,
+  servers: Servers,
 ) {
   const worker = await startWorker(kind, brokerUrl, redisUrl, tag);
   try {
     const publisher = await connectBench(brokerUrl);
     await publishMany(publisher, Topics.authSuccess, count, authSuccess);
     await publisher.endAsync();
-    const drain = (await worker.request('drain', {
-      expected: count,
-      timeoutMs: 90_000,
-    })) as unknown as Drain;
+    const drain = await timed(servers, () =>
+      worker.request('drain', { expected: count, timeoutMs: 90_000 }),
+    );
     await worker.request('forget');
     return drain;
   } finally {
@@ -99,7 +124,12 @@ async function drainMonitor(
 }
 
 /** The same records written by ioredis alone, pipelined 100 at a time. */
-async function drainXadd(redisUrl: string, count: number, tag: string): Promise<Drain> {
+async function drainXadd(
+  redisUrl: string,
+  count: number,
+  tag: string,
+  servers: Servers,
+): Promise<Drain> {
   const worker = BenchChild.start({
     name: 'xadd baseline',
     script: await bundledServer('xadd-worker'),
@@ -107,7 +137,9 @@ async function drainXadd(redisUrl: string, count: number, tag: string): Promise<
   });
   try {
     await worker.next('ready');
-    return (await worker.request('write', { count, payload: authSuccess(0) })) as unknown as Drain;
+    return await timed(servers, () =>
+      worker.request('write', { count, payload: authSuccess(0) }),
+    );
   } finally {
     await worker.stop();
   }
@@ -208,15 +240,19 @@ export const monitorIngest: Scenario = {
     const backlogMs = context.quick ? 1000 : 5000;
     const broker = await startBenchBroker();
     const redis = await startRedis();
+    const servers = {
+      broker: pidOfServer(broker.dir),
+      redis: pidOfServer(`redis-server 127.0.0.1:${redis.port}`),
+    };
     const drains: Record<string, Drain[]> = { product: [], baseline: [], broker: [] };
     try {
       for (let round = 0; round < rounds; round++) {
-        drains.baseline!.push(await drainXadd(redis.url, count, `xadd-${round}`));
+        drains.baseline!.push(await drainXadd(redis.url, count, `xadd-${round}`, servers));
         drains.product!.push(
-          await drainMonitor('product', broker.url, redis.url, count, `monitor-${round}`),
+          await drainMonitor('product', broker.url, redis.url, count, `monitor-${round}`, servers),
         );
         drains.broker!.push(
-          await drainMonitor('sink', broker.url, redis.url, count, `sink-${round}`),
+          await drainMonitor('sink', broker.url, redis.url, count, `sink-${round}`, servers),
         );
         context.log(
           `monitor round ${round}: ${['baseline', 'product', 'broker']
@@ -250,6 +286,16 @@ export const monitorIngest: Scenario = {
         context.log(`monitor backlog at ${name}: by tenth, ms to received: ${received}`);
       }
 
+      const perRecord = (d: Drain, ms: number) => (ms * 1000) / d.handled;
+      const cpuFigure = (whose: string, ms: (d: Drain) => number) =>
+        figure({
+          scenario: 'monitor ingest',
+          measure: `CPU per record, ${whose}`,
+          unit: 'µs',
+          product: median(drains.product!.map((d) => perRecord(d, ms(d)))),
+          baseline: median(drains.baseline!.map((d) => perRecord(d, ms(d)))),
+          baselineName: 'the XADD writer',
+        });
       const backlogFigure = (run: Backlog, offered: string, target: string) => {
         const first = fmt(run.delayMs[0]!);
         const last = fmt(run.delayMs.at(-1)!);
@@ -275,6 +321,19 @@ export const monitorIngest: Scenario = {
           baselineName: 'ioredis XADD, pipelined batches of 100',
           target: '≥ 0.8×',
           meets: (r) => r >= 0.8,
+        }),
+        cpuFigure('the draining process', (d) => d.cpuMs),
+        cpuFigure('all processes: the drain, the broker, Redis', (d) => {
+          return d.cpuMs + d.brokerCpuMs + d.redisCpuMs;
+        }),
+        cpuFigure('Redis', (d) => d.redisCpuMs),
+        figure({
+          scenario: 'monitor ingest',
+          measure: 'broker CPU per message delivered, to the monitor',
+          unit: 'µs',
+          product: median(drains.product!.map((d) => perRecord(d, d.brokerCpuMs))),
+          baseline: median(drains.broker!.map((d) => perRecord(d, d.brokerCpuMs))),
+          baselineName: 'to a bare subscriber',
         }),
         backlogFigure(at80, `80 % (${at80.offeredPerSecond}/s)`, 'no growing lag'),
         backlogFigure(
