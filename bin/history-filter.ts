@@ -119,6 +119,10 @@ function carries(entry: HistoryEntry, fields: Fields | undefined, session: strin
   // A payload that is not JSON is searched as text: it may be why a login got no answer.
   if (fields === undefined) return entry.encoding === 'utf8' && entry.payload.includes(session);
   if (fields.session_id === session) return true;
+  // The gateway announces the redirects it pushed in one message per window, a list.
+  if (entry.topic === Topics.redirectPushed && Array.isArray(fields.pushes)) {
+    return fields.pushes.some((push) => (push as Fields | null)?.session_id === session);
+  }
   // A dead letter holds the refused message as an excerpt of its text.
   return entry.topic.startsWith('modt/dead/') && typeof fields.excerpt === 'string'
     && fields.excerpt.includes(session);

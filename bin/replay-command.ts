@@ -11,7 +11,14 @@ import {
   type Output,
 } from '../router/index.ts';
 import { flag, text, type Command } from './command.ts';
-import { QUERY_HELP, QUERY_OPTIONS, bytesOf, queryHistory, readQuery } from './history-filter.ts';
+import {
+  QUERY_HELP,
+  QUERY_OPTIONS,
+  SCAN_LIMIT,
+  bytesOf,
+  queryHistory,
+  readQuery,
+} from './history-filter.ts';
 import { contentLine, summarize } from './message-line.ts';
 
 /** `modt replay`: recorded messages through one unit's handler, with no broker. */
@@ -49,11 +56,13 @@ ${QUERY_HELP} (default 1000)
     const store = openHistoryStore(process.env);
     let entries: HistoryEntry[];
     try {
-      entries = await queryHistory(store, query);
+      // Every record that matches, so that --limit counts those the unit reads.
+      entries = await queryHistory(store, { ...query, limit: SCAN_LIMIT });
     } finally {
       await store.close();
     }
-    const taken = entries.filter((entry) => subscriptionOf(unit, entry.topic) !== undefined);
+    const reads = entries.filter((entry) => subscriptionOf(unit, entry.topic) !== undefined);
+    const taken = reads.slice(-query.limit);
     const counts = replay(unit, taken, flag(parsed, 'json'));
     const summary = `replayed ${taken.length} of ${entries.length} records through ${unit.name}: ` +
       `${counts.handled} handled, ${counts.refused} refused`;
