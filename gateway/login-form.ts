@@ -1,3 +1,5 @@
+import { ErrorCodes, type ModtError } from '../protocol/index.ts';
+
 /** What a login form carries: the credentials and the session's form token. */
 export interface LoginForm {
   /** The `csrf` field, checked against the session before anything else is read. */
@@ -6,17 +8,27 @@ export interface LoginForm {
   credentials: { username: string; password: string } | undefined;
 }
 
+/** A body that is no login form at all, with the HTTP status that says why. */
+export interface FormRefusal extends ModtError {
+  status: '400 Bad Request' | '415 Unsupported Media Type';
+}
+
 const FIELDS = ['csrf', 'username', 'password'] as const;
 const MAX_USERNAME_CHARS = 64;
 const MAX_PASSWORD_CHARS = 1024;
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+const JSON_TYPE = 'application/json';
+/** Enough of a refused Content-Type to recognise it in a log line. */
+const MAX_QUOTED_TYPE_CHARS = 100;
 
 /**
- * Reads a login form, urlencoded (what the page and a plain form send) or JSON. Null when
- * the body is neither.
+ * Reads a login form, urlencoded (what the page and a plain form send) or JSON. A body of
+ * another type, or JSON that is no object, is refused with the reason, so a client is not
+ * told its form token is wrong when its form could not be read at all.
  */
-export function parseLoginForm(body: Buffer, contentType: string): LoginForm | null {
+export function parseLoginForm(body: Buffer, contentType: string): LoginForm | FormRefusal {
   const fields = fieldsOf(body, contentType);
-  if (fields === null) return null;
+  if ('code' in fields) return fields;
 
   const username = fields.get('username');
   const password = fields.get('password');
@@ -28,19 +40,31 @@ export function parseLoginForm(body: Buffer, contentType: string): LoginForm | n
   return { csrf, credentials: { username, password } };
 }
 
-function fieldsOf(body: Buffer, contentType: string): URLSearchParams | null {
-  if (contentType.startsWith('application/x-www-form-urlencoded')) {
-    return new URLSearchParams(body.toString('utf8'));
+/** The media type of a Content-Type, without parameters; case-insensitive (RFC 9110 §8.3.1). */
+function mediaTypeOf(contentType: string): string {
+  return contentType.split(';', 1)[0]!.trim().toLowerCase();
+}
+
+function fieldsOf(body: Buffer, contentType: string): URLSearchParams | FormRefusal {
+  const type = mediaTypeOf(contentType);
+  if (type === FORM_TYPE) return new URLSearchParams(body.toString('utf8'));
+  if (type !== JSON_TYPE) {
+    const got = contentType === '' ? 'none' : `'${contentType.slice(0, MAX_QUOTED_TYPE_CHARS)}'`;
+    const message = `a login form is ${FORM_TYPE} or ${JSON_TYPE}, got Content-Type ${got}`;
+    return { status: '415 Unsupported Media Type', code: ErrorCodes.PAYLOAD_INVALID, message };
   }
-  if (!contentType.startsWith('application/json')) return null;
 
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
-    return null;
+    const message = 'a JSON login form is not strict JSON';
+    return { status: '400 Bad Request', code: ErrorCodes.PAYLOAD_NOT_JSON, message };
   }
-  if (typeof value !== 'object' || value === null) return null;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const message = 'a JSON login form is an object of csrf, username and password';
+    return { status: '400 Bad Request', code: ErrorCodes.PAYLOAD_INVALID, message };
+  }
   const fields = new URLSearchParams();
   for (const key of FIELDS) {
     const field = (value as Record<string, unknown>)[key];

@@ -147,11 +147,12 @@ export class LoginRoute<Socket> {
     if (session === undefined) return noSession();
 
     const form = parseLoginForm(body, request.contentType);
-    if (!csrfTokenMatches(session.csrf, form?.csrf)) {
+    if ('code' in form) return this.#refuse(form.status, form.code, form.message, request);
+    if (!csrfTokenMatches(session.csrf, form.csrf)) {
       const error = 'the login form token is missing or wrong: reload the login page';
       return this.#refuse('403 Forbidden', ErrorCodes.LOGIN_TOKEN_INVALID, error, request);
     }
-    const credentials = form?.credentials;
+    const credentials = form.credentials;
     if (credentials === undefined) return this.#failed('malformed form', request);
 
     const admission = throttle.admit(request.address, credentials.username, now());

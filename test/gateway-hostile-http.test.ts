@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ErrorCodes, Topics, type ErrorCode } from '../protocol/index.ts';
+import type { Gateway } from '../gateway/index.ts';
+import {
+  BrowserClient,
+  collect,
+  connectClient,
+  startMosquitto,
+  startTestGateway,
+  type Collector,
+  type Mosquitto,
+} from './support/index.ts';
+import type { MqttClient } from 'mqtt';
+
+describe('a login form the gateway cannot read is refused for what it is', () => {
+  let broker: Mosquitto;
+  let gateway: Gateway;
+  let bus: MqttClient;
+  let logins: Collector;
+
+  before(async () => {
+    broker = await startMosquitto();
+    gateway = await startTestGateway(broker.url);
+    bus = await connectClient(broker.url);
+    logins = await collect(bus, Topics.authSuccess);
+  });
+  after(async () => {
+    await bus?.endAsync(true);
+    await gateway?.stop();
+    await broker?.stop();
+  });
+
+  async function browser(): Promise<BrowserClient> {
+    const client = new BrowserClient(`http://127.0.0.1:${gateway.port}/`);
+    await client.openLoginPage();
+    return client;
+  }
+
+  /** POSTs `body` as it is, with the browser's cookie and Origin and this Content-Type. */
+  async function post(client: BrowserClient, type: string | undefined, body: string) {
+    const headers: Record<string, string> = { cookie: client.cookie, origin: client.origin };
+    if (type !== undefined) headers['content-type'] = type;
+    const response = await fetch(new URL('/login', client.base), {
+      method: 'POST',
+      headers,
+      body: Buffer.from(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  test('a form whose Content-Type is in capitals logs in (media types ignore case)', async () => {
+    const client = await browser();
+    const form = `csrf=${client.csrf}&username=demo&password=demo`;
+    const answer = await post(client, 'Application/X-WWW-Form-Urlencoded; Charset=UTF-8', form);
+    assert.equal(answer.status, 200);
+    await logins.next();
+  });
+
+  const refusals: {
+    name: string;
+    type: string | undefined;
+    body: (csrf: string) => string;
+    status: number;
+    code: ErrorCode;
+  }[] = [
+    {
+      name: 'a form sent as text/plain',
+      type: 'text/plain',
+      body: (csrf) => `csrf=${csrf}&username=demo&password=demo`,
+      status: 415,
+      code: ErrorCodes.PAYLOAD_INVALID,
+    },
+    {
+      name: 'a form without a Content-Type',
+      type: undefined,
+      body: (csrf) => `csrf=${csrf}&username=demo&password=demo`,
+      status: 415,
+      code: ErrorCodes.PAYLOAD_INVALID,
+    },
+    {
+      name: 'a JSON form cut short',
+      type: 'application/json',
+      body: (csrf) => `{"csrf":"${csrf}","username":"de`,
+      status: 400,
+      code: ErrorCodes.PAYLOAD_NOT_JSON,
+    },
+    {
+      name: 'a JSON form that is an array',
+      type: 'application/json',
+      body: (csrf) => JSON.stringify([csrf, 'demo', 'demo']),
+      status: 400,
+      code: ErrorCodes.PAYLOAD_INVALID,
+    },
+  ];
+  for (const { name, type, body, status, code } of refusals) {
+    test(`${name} is answered ${status} with ${code}, counted, and logs no one in`, async () => {
+      const client = await browser();
+      const counted = gateway.stats.refused[code] ?? 0;
+      const answer = await post(client, type, body(client.csrf));
+      assert.equal(answer.status, status);
+      assert.equal(answer.body.code, code);
+      assert.match(String(answer.body.error), /login form/);
+      assert.equal(gateway.stats.refused[code], counted + 1);
+      await logins.expectNothing(200);
+    });
+  }
+});
