@@ -40,7 +40,6 @@ const SOCKET_MAX_MESSAGES = 20;
 const SOCKET_WINDOW_MS = 10_000;
 /** Close code the page takes as "reload": the socket had no valid session. */
 const CLOSE_NO_SESSION = 4401;
-/** What the page sends once it has a redirect in hand. */
 /** What the page sends once a redirect is in hand: `{"type":"ack","id":<the redirect's id>}`. */
 const ACK = /^\{"type":"ack","id":(\d{1,15})\}$/;
 /** RFC 6455 §7.4.1: a message that violates the endpoint's policy. */
@@ -51,6 +50,8 @@ const CLOSE_TRY_AGAIN = 1013;
 const SOCKET_MAX_BACKPRESSURE_BYTES = 64 * 1024;
 /** What `send` answers when it dropped a frame because the socket's queue is full. */
 const DROPPED = 2;
+/** RFC 6455 §7.1.5: the connection ended without a close frame. */
+const CLOSE_ABNORMAL = 1006;
 
 /**
  * `/ws`: the browser sockets. One opens only from the gateway's own Origin with a live
@@ -85,7 +86,7 @@ export class SocketRoute {
       upgrade: (res, req, context) => this.#upgrade(res, req, context),
       open: (ws) => this.#open(ws),
       message: (ws, message) => this.#message(ws, message),
-      close: (ws) => this.#close(ws),
+      close: (ws, code, message) => this.#close(ws, code, message),
     };
   }
 
@@ -170,9 +171,11 @@ export class SocketRoute {
     ws.end(CLOSE_POLICY_VIOLATION, 'too many messages');
   }
 
-  #close(ws: Socket): void {
+  #close(ws: Socket, code: number, message: ArrayBuffer): void {
     const data = ws.getUserData();
     data.closed = true;
+    const refusal = refusalOfClose(code, message);
+    if (refusal) this.#options.report({ kind: 'refused', refusal });
     this.#openSockets -= 1;
     // Only this socket is removed: a newer socket of the same session stays (field case C07).
     data.session.sockets.delete(ws);
@@ -180,6 +183,25 @@ export class SocketRoute {
     if (data.session.sockets.size > 0) return;
     this.#options.registry.seen(data.session, this.#options.now());
   }
+}
+
+/**
+ * What a browser sent that made uWebSockets.js drop its socket, a frame the page never sends:
+ * over the size limit, or text that is no UTF-8 (RFC 6455 §8.1). The binding says so only in
+ * the reason it hands the close handler (code 1006, nothing went on the wire), so that text
+ * is read here; any other close, a tab that went away, is no refusal.
+ */
+function refusalOfClose(code: number, message: ArrayBuffer): GatewayRefusal | undefined {
+  if (code !== CLOSE_ABNORMAL) return undefined;
+  const reason = Buffer.from(message).toString('latin1');
+  if (reason === 'Received too big message') {
+    const over = `a message over ${SOCKET_MAX_PAYLOAD_BYTES} bytes`;
+    return { code: ErrorCodes.PAYLOAD_TOO_LARGE, reason: `${over}: socket closed` };
+  }
+  if (reason === 'Received invalid UTF-8') {
+    return { code: ErrorCodes.PAYLOAD_NOT_UTF8, reason: 'a text message not UTF-8: socket closed' };
+  }
+  return undefined;
 }
 
 /**
