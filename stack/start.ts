@@ -27,6 +27,8 @@ import { UnitSet } from './unit-set.ts';
 
 const DEFAULT_BROKER_PORT = 1883;
 const BUS_WAIT_MS = 10_000;
+/** The gateway's wait for the bus once the units have waited for it in vain. */
+const BUS_WAIT_AGAIN_MS = 1000;
 
 export const DEMO_USER = { username: 'demo', password: 'demo', role: 'user' } as const;
 /** Who may watch the conversation at `/monitor`; the password is made at each start. */
@@ -40,11 +42,6 @@ export interface StackMode {
   started?: (units: UnitSet, folder: string) => void;
 }
 
-/**
- * `npm start`: the whole stack in one process. An embedded broker unless `MODT_MQTT_URL`
- * names one, the gateway, and every unit in `functions/` (or `MODT_FUNCTIONS_DIR`), each on
- * its own MQTT connection. The gateway's `/metrics` counts for the embedded units too.
- */
 /**
  * The embedded broker on MODT_BROKER_PORT, or on 1883 when that is not set. A 1883 already
  * taken (a system Mosquitto, most often) is no reason not to start: the broker takes a free
@@ -64,6 +61,11 @@ async function startBroker(env: Env, log: Logger): Promise<EmbeddedBroker> {
   }
 }
 
+/**
+ * `npm start`: the whole stack in one process. An embedded broker unless `MODT_MQTT_URL`
+ * names one, the gateway, and every unit in `functions/` (or `MODT_FUNCTIONS_DIR`), each on
+ * its own MQTT connection. The gateway's `/metrics` counts for the embedded units too.
+ */
 export async function runStack(mode: StackMode = {}): Promise<void> {
   const logger = mode.logger ?? ((name: string) => createLogger(name));
   const log = logger('stack');
@@ -103,10 +105,12 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
 
     const folder = functionsFolder(env);
     units = new UnitSet({ env, metrics, logger });
-    await units.startAll(folder);
+    const unitsReady = await units.startAll(folder);
     gateway = await startGateway(options, logger('gateway'));
-    // The banner says it is up: so it is, or, with a broker that is away, still trying.
-    await gateway.waitBus(BUS_WAIT_MS).catch(() => undefined);
+    // The banner says it is up: so it is, or, with a broker that is away, still trying, and
+    // then it says so. Units that did not subscribe in time have already waited for it.
+    const busWaitMs = unitsReady ? BUS_WAIT_MS : BUS_WAIT_AGAIN_MS;
+    const onBus = await gateway.waitBus(busWaitMs).then(() => true, () => false);
     mode.started?.(units, folder);
 
     process.once('SIGTERM', () => void stop('SIGTERM'));
@@ -122,7 +126,8 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
     }
     console.log(`Watch the conversation at ${monitor}, signed in as ${admin}.`);
     const bus = redact(new URL(env.MODT_MQTT_URL!));
-    console.log(`The bus: ${bus} (MODT_MQTT_URL=${bus} npm run modt -- tail).`);
+    if (onBus) console.log(`The bus: ${bus} (MODT_MQTT_URL=${bus} npm run modt -- tail).`);
+    else console.log(`The bus: ${bus} cannot be reached yet (MODT_MQTT_URL); all keep trying.`);
     console.log(`History: ${history} (npm run modt -- history). Stop with Ctrl-C.\n`);
   } catch (err) {
     const code = err instanceof ModtFailure ? err.code : undefined;

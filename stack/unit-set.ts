@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
+import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
 import {
   importUnit,
   observeRunner,
@@ -62,17 +63,33 @@ export class UnitSet extends EventEmitter {
     this.#options = options;
   }
 
-  /** Starts every unit of a folder; rejects if one does not import. */
   /**
    * Starts every unit of the folder and waits, up to the ready timeout, for each to be
    * subscribed, so that what the stack prints next is true; one that is not by then goes on
-   * connecting by itself.
+   * connecting by itself. Every file is imported and checked before any unit connects: a
+   * file that does not import, or two files of one unit name (one MQTT client id, whose
+   * connections would close each other at the broker, 3.1.4-2), rejects naming the files.
+   * Resolves with whether every unit was subscribed in time.
    */
-  async startAll(folder: string): Promise<void> {
-    const runners: UnitRunner[] = [];
-    for (const file of unitFiles(folder)) runners.push(this.#start(file, await importUnit(file)));
+  async startAll(folder: string): Promise<boolean> {
+    const loaded: [string, AnyUnit][] = [];
+    for (const file of unitFiles(folder)) {
+      const unit = await importUnit(file).catch((err: Error) => {
+        throw new Error(`${basename(file)}: ${err.message}`);
+      });
+      const owner = loaded.find(([, other]) => other.name === unit.name);
+      if (owner !== undefined) {
+        const taken = `unit name '${unit.name}' is taken by ${basename(owner[0])}`;
+        throw new Error(`${basename(file)}: ${taken}`);
+      }
+      loaded.push([file, unit]);
+    }
+    checkClientIds(this.#options.env, loaded.map(([, unit]) => unit.name));
+
+    const runners = loaded.map(([file, unit]) => this.#start(file, unit));
     const timeoutMs = this.#options.readyTimeoutMs ?? READY_TIMEOUT_MS;
-    await Promise.all(runners.map((r) => r.waitReady(timeoutMs).catch(() => undefined)));
+    const ready = runners.map((r) => r.waitReady(timeoutMs).then(() => true, () => false));
+    return (await Promise.all(ready)).every(Boolean);
   }
 
   /** Reads a unit file again and restarts its unit; changes are taken one at a time. */
@@ -132,5 +149,30 @@ export class UnitSet extends EventEmitter {
 
   #failed(file: string, reason: string): void {
     this.emit('reload-failed', { file, reason } satisfies ReloadFailure);
+  }
+}
+
+/**
+ * One stack, one broker: no two of its connections may share a client id, or each would
+ * close the other's at every connect (MQTT 3.1.4-2). A unit connects as MODT_CLIENT_ID, or
+ * `modt-<unit>`, and publishes on a second connection, `<id>-out`; the gateway connects as
+ * MODT_GATEWAY_CLIENT_ID, or `modt-gateway`.
+ */
+function checkClientIds(env: Env, units: readonly string[]): void {
+  const shared = env.MODT_CLIENT_ID || undefined;
+  if (shared !== undefined && units.length > 1) {
+    const message = `MODT_CLIENT_ID: one unit's client id, but this stack runs ${units.length} ` +
+      `units (${units.join(', ')}), which would share it; unset it: each takes modt-<unit>`;
+    throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
+  }
+
+  const gateway = env.MODT_GATEWAY_CLIENT_ID || 'modt-gateway';
+  const unit = units.find((name) => {
+    const id = shared ?? `modt-${name}`;
+    return gateway === id || gateway === `${id}-out`;
+  });
+  if (unit !== undefined) {
+    const message = `MODT_GATEWAY_CLIENT_ID: '${gateway}' is the client id of the unit ${unit}`;
+    throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
   }
 }

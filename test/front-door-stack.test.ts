@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, test } from 'node:test';
+import { freePort, startStack } from './support/index.ts';
+
+const ROUTER = pathToFileURL(fileURLToPath(new URL('../router/index.ts', import.meta.url))).href;
+
+/** A unit file that answers nothing, of the given unit name. */
+const unit = (name: string) => `import { RAW, defineUnit } from '${ROUTER}';
+export default defineUnit({
+  name: '${name}',
+  subscribe: { 'modt/test/${name}': RAW },
+  publishes: [],
+  handle: () => [],
+});
+`;
+
+type Files = Record<string, string>;
+
+/** The environment of a stack on free ports whose units are `files`, in a folder of its own. */
+async function stackEnv(t: { after(fn: () => Promise<void>): void }, files: Files) {
+  const folder = await mkdtemp(join(tmpdir(), 'modt-front-door-'));
+  t.after(() => rm(folder, { recursive: true, force: true }));
+  await writeFile(join(folder, 'package.json'), '{ "type": "module" }\n');
+  for (const [name, text] of Object.entries(files)) await writeFile(join(folder, name), text);
+  return {
+    MODT_FUNCTIONS_DIR: folder,
+    MODT_HISTORY_FILE: join(folder, 'history.jsonl'),
+    MODT_BROKER_PORT: '0',
+    MODT_HOST: '127.0.0.1',
+    PORT: String(await freePort()),
+  };
+}
+
+/** Starts the stack, which must stop: what it printed. */
+async function refusedStart(env: Record<string, string>): Promise<string> {
+  const error = await startStack(env).then(
+    async (stack) => {
+      await stack.stop();
+      assert.fail(`the stack started:\n${stack.output()}`);
+    },
+    (err: Error) => err,
+  );
+  assert.match(error.message, /exited with 1/);
+  return error.message;
+}
+
+describe('npm start refuses a folder of units it cannot run', { concurrency: 2 }, () => {
+  test('two files of one unit name stop it with a line naming both', async (t) => {
+    const env = await stackEnv(t, { 'echo.ts': unit('echo'), 'echo-copy.ts': unit('echo') });
+    const output = await refusedStart(env);
+    assert.match(output, /"reason":"echo.ts: unit name 'echo' is taken by echo-copy.ts"/);
+    assert.doesNotMatch(output, /unit ready/, 'no unit connected');
+  });
+
+  test('a unit file that throws as it loads stops it with a line naming the file', async (t) => {
+    const files = { 'a-unit.ts': unit('a-unit'), 'broken.ts': 'throw new Error("no config");\n' };
+    const output = await refusedStart(await stackEnv(t, files));
+    assert.match(output, /"reason":"broken.ts: no config"/);
+    assert.doesNotMatch(output, /unit ready/, 'no unit connected before the folder was read');
+  });
+
+  test('a MODT_CLIENT_ID that its units would share stops it with a line naming it', async (t) => {
+    const env = await stackEnv(t, { 'one.ts': unit('one'), 'two.ts': unit('two') });
+    const output = await refusedStart({ ...env, MODT_CLIENT_ID: 'mine' });
+    assert.match(output, /"code":"MODT_ERR_SETTING_INVALID","reason":"MODT_CLIENT_ID: /);
+  });
+
+  test("a MODT_GATEWAY_CLIENT_ID that is a unit's client id stops it naming both", async (t) => {
+    const env = await stackEnv(t, { 'one.ts': unit('one') });
+    const output = await refusedStart({ ...env, MODT_GATEWAY_CLIENT_ID: 'modt-one-out' });
+    const said = "MODT_GATEWAY_CLIENT_ID: 'modt-one-out' is the client id of the unit one";
+    assert.ok(output.includes(`"reason":"${said}"`), output);
+  });
+});
+
+test('npm start with a broker that cannot be reached says so in its banner', async (t) => {
+  const env = await stackEnv(t, { 'one.ts': unit('one') });
+  const away = `mqtt://127.0.0.1:${await freePort()}`;
+  const stack = await startStack({ ...env, MODT_MQTT_URL: away }, 25_000);
+  t.after(() => stack.stop());
+  const banner = stack.output().slice(stack.output().indexOf('MoDT is up'));
+  assert.match(banner, new RegExp(`The bus: ${away} cannot be reached yet \\(MODT_MQTT_URL\\)`));
+  assert.doesNotMatch(banner, /npm run modt -- tail/);
+});
