@@ -16,7 +16,16 @@ import { GATEWAY_ACCOUNT, GATEWAY_READS } from './bus-topics.ts';
 import { metricsReply, observeGateway } from './gateway-metrics.ts';
 import { bearerMatches } from './metrics-token.ts';
 import { TrustedProxies } from './client-address.ts';
-import { SESSION_COOKIE, cookieValue, html, json, send, text, type Reply } from './http.ts';
+import {
+  SESSION_COOKIE,
+  answerWithoutBody,
+  cookieValue,
+  html,
+  json,
+  send,
+  text,
+  type Reply,
+} from './http.ts';
 import { LoginRoute, type LoginEvent } from './login-route.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { MonitorRoute } from './monitor/index.ts';
@@ -285,6 +294,7 @@ export class Gateway extends EventEmitter {
     const guard = (handler: (res: HttpResponse, req: HttpRequest) => void) => {
       return (res: HttpResponse, req: HttpRequest) => {
         try {
+          if (req.getMethod() === 'head') answerWithoutBody(res);
           handler(res, req);
         } catch (err) {
           this.emit('failure', { where: req.getUrl(), reason: (err as Error).message });

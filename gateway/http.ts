@@ -67,13 +67,26 @@ export function html(status: string, body: string, headers: Headers = []): Reply
   return { status, headers: [...PAGE_HEADERS, ...headers], body };
 }
 
+/** The responses to HEAD requests, whose body must not be sent. */
+const headResponses = new WeakSet<HttpResponse>();
+
+/**
+ * Marks a response as one to a HEAD request: `send` writes its status and headers only. A
+ * body after them would be read by the client, or a proxy that keeps the connection, as the
+ * start of the next response (RFC 9110 §9.3.2). The length is then 0: this binding's
+ * `endWithoutBody` ends the process when called from a request handler.
+ */
+export function answerWithoutBody(res: HttpResponse): void {
+  headResponses.add(res);
+}
+
 /** Writes a whole reply in one corked batch. */
 export function send(res: HttpResponse, reply: Reply): void {
   res.cork(() => {
     res.writeStatus(reply.status);
     for (const [key, value] of COMMON_HEADERS) res.writeHeader(key, value);
     for (const [key, value] of reply.headers) res.writeHeader(key, value);
-    res.end(reply.body);
+    res.end(headResponses.has(res) ? '' : reply.body);
   });
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCodes, Topics, type ErrorCode } from '../protocol/index.ts';
 import type { Gateway } from '../gateway/index.ts';
@@ -105,4 +106,49 @@ describe('a login form the gateway cannot read is refused for what it is', () =>
       await logins.expectNothing(200);
     });
   }
+});
+
+/** Writes `requests` on one connection and reads until the gateway has been quiet 300 ms. */
+function exchange(port: number, requests: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    let quiet: NodeJS.Timeout | undefined;
+    const done = () => {
+      socket.destroy();
+      resolve(received);
+    };
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+      clearTimeout(quiet);
+      quiet = setTimeout(done, 300);
+    });
+    socket.once('error', reject);
+    socket.write(requests);
+  });
+}
+
+describe('methods the gateway does not serve', () => {
+  let broker: Mosquitto;
+  let gateway: Gateway;
+
+  before(async () => {
+    broker = await startMosquitto();
+    gateway = await startTestGateway(broker.url);
+  });
+  after(async () => {
+    await gateway?.stop();
+    await broker?.stop();
+  });
+
+  test('a HEAD is answered without a body, so the next answer on its connection reads whole',
+    async () => {
+      const head = 'HEAD /nothing-here HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+      const get = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+      const received = await exchange(gateway.port, head + get);
+      const first = received.indexOf('\r\n\r\n');
+      assert.match(received, /^HTTP\/1\.1 404 /);
+      assert.match(received.slice(first + 4), /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(received, /"status":"ok"/);
+    });
 });
