@@ -1,5 +1,6 @@
+import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadUnits } from '../router/index.ts';
 import { renderAcl } from '../deploy/acl.ts';
 import { renderCompose } from '../deploy/compose.ts';
@@ -69,9 +70,10 @@ export const secretsCommand: Command = {
   summary: "makes or completes a deployment's secrets folder",
   help: `modt secrets --dir DIR
 
-  Makes or completes a deployment's secrets folder (keep it outside the repository): a
-  broker account per unit and the gateway, Mosquitto's password file, the users file,
-  and a token for the gateway's /metrics (printed once). What is there already is kept.
+  Makes or completes a deployment's secrets folder, outside the repository (a folder in
+  it is refused): a broker account per unit and the gateway, Mosquitto's password file,
+  the users file, and a token for the gateway's /metrics (printed once). What is there
+  already is kept.
 
       --dir DIR    the folder (MODT_SECRETS_DIR for docker compose)
 `,
@@ -80,6 +82,8 @@ export const secretsCommand: Command = {
   async run(parsed) {
     const dir = text(parsed, 'dir');
     if (!dir) return 'secrets: expected --dir DIR, a folder outside the repository';
+    const bad = checkSecretsDir(dir);
+    if (bad !== undefined) return bad;
     const units = await loadUnits(FUNCTIONS);
     const result = await writeSecrets(dir, grantsOf(units));
     const added = result.added.length > 0 ? result.added.join(', ') : 'none';
@@ -95,3 +99,19 @@ export const secretsCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * Why a folder cannot hold a deployment's secrets, or undefined when it can. Inside the
+ * repository, passwords would be one `git add` and one `docker build` context away from
+ * leaving the machine.
+ */
+export function checkSecretsDir(dir: string): string | undefined {
+  const path = resolve(dir);
+  if (`${path}/`.startsWith(ROOT)) {
+    return `secrets: expected a folder outside the repository ${ROOT}, got '${dir}'`;
+  }
+  if (existsSync(path) && !statSync(path).isDirectory()) {
+    return `secrets: expected a folder, got '${dir}', which is a file`;
+  }
+  return undefined;
+}

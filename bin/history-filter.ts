@@ -1,4 +1,4 @@
-import { Topics } from '../protocol/index.ts';
+import { ErrorCodes, ModtFailure, Topics } from '../protocol/index.ts';
 import {
   isValidFilter,
   topicMatches,
@@ -76,12 +76,18 @@ export function readQuery(parsed: Parsed, defaultLimit: number): HistoryQuery | 
   return { ...query, topic, session: text(parsed, 'session'), user: text(parsed, 'user') };
 }
 
-/** The records of a store that a query takes, oldest first. */
+/**
+ * The records of a store that a query takes, oldest first. A store that cannot be read
+ * (a Redis away, a file that is a folder) rejects with MODT_ERR_STORE_FAILED naming it.
+ */
 export async function queryHistory(
   store: HistoryStore,
   query: HistoryQuery,
 ): Promise<HistoryEntry[]> {
-  const entries = await store.recent(SCAN_LIMIT);
+  const entries = await store.recent(SCAN_LIMIT).catch((err: Error) => {
+    const message = `cannot read the history in ${store.location}: ${err.message}`;
+    throw new ModtFailure(ErrorCodes.STORE_FAILED, message);
+  });
   const sessions = query.user === undefined ? new Set<string>() : sessionsOf(entries, query.user);
   const matching = entries.filter((entry) => matches(entry, query, sessions));
   return matching.slice(-query.limit);

@@ -53,13 +53,21 @@ async function main(argv: readonly string[]): Promise<{ outcome: Outcome; comman
       strict: true,
     });
   } catch (err) {
-    return { outcome: `${name}: ${(err as Error).message}`, command: name };
+    return { outcome: `${name}: ${argumentError(err as Error, command)}`, command: name };
   }
   if (parsed.values.help) {
     process.stdout.write(command.help);
     return { outcome: 0 };
   }
   return { outcome: await command.run(parsed), command: name };
+}
+
+/** What parseArgs refused, said shortly; an unknown option with the options there are. */
+function argumentError(err: Error & { code?: string }, command: Command): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(err.message);
+  if (err.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || unknown === null) return err.message;
+  const known = [...Object.keys(command.options), 'help'].map((o) => `--${o}`).join(', ');
+  return `unknown option '${unknown[1]}'; expected one of ${known}`;
 }
 
 main(process.argv.slice(2)).then(

@@ -30,9 +30,21 @@ modt users list [--file PATH]
     if (!name) return `users ${sub}: expected a username`;
     if (rest.length > 0) return `users ${sub}: expected one username, got '${rest.join(' ')}' too`;
     if (sub === 'remove') return removeUser(file, name);
-    return addUser(file, name, text(parsed, 'role') ?? 'user');
+    const role = text(parsed, 'role') ?? 'user';
+    // Said before the password is asked for, not after it was typed.
+    if (!USERNAME.test(name)) {
+      return `users add: expected a username of 1-64 letters, digits or ._@-, got '${name}'`;
+    }
+    if (!ROLE.test(role)) {
+      return `--role: expected a lowercase word of 1-32 letters, digits, _ or -, got '${role}'`;
+    }
+    return addUser(file, name, role);
   },
 };
+
+/** What the users file takes (gateway/user-store.ts), checked before the password prompt. */
+const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
+const ROLE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 async function listUsers(file: string): Promise<Outcome> {
   for (const user of await readUsersFile(file)) {

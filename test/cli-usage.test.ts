@@ -37,7 +37,11 @@ const misuse: { args: string[]; message: RegExp }[] = [
   { args: ['history', '--since', 'yesterday'], message: /--since: expected an ISO 8601 time/ },
   { args: ['history', '--until', '2026-13-45'], message: /--until: expected an ISO 8601 time/ },
   { args: ['history', '--topic', 'modt/#/x'], message: /--topic: expected an MQTT topic filter/ },
-  { args: ['history', '--frobnicate'], message: /history: Unknown option '--frobnicate'/ },
+  {
+    args: ['history', '--frobnicate'],
+    message: /history: unknown option '--frobnicate'; expected one of --since, --until/,
+  },
+  { args: ['tail', '--cnt', '3'], message: /tail: unknown option '--cnt'; expected one of --co/ },
   { args: ['replay'], message: /replay: expected --unit NAME/ },
   { args: ['replay', '--unit', 'nope'], message: /no unit named 'nope'; there are dummy-app/ },
   { args: ['tail', 'modt/+x'], message: /tail: expected an MQTT topic filter/ },
@@ -45,10 +49,19 @@ const misuse: { args: string[]; message: RegExp }[] = [
   { args: ['users', 'add'], message: /expected a username/ },
   { args: ['users', 'remove'], message: /users remove: expected a username/ },
   { args: ['users', 'remove-all'], message: /expected add, remove or list/ },
+  // Said before a password is asked for; with none given, the empty one would be said.
+  { args: ['users', 'add', 'bad name'], message: /users add: expected a username of 1-64/ },
+  { args: ['users', 'add', 'bob', '--role', 'Admin'], message: /--role: expected a lowercase/ },
   { args: ['new'], message: /new: expected a unit name/ },
   { args: ['new', 'Hello_App'], message: /expected a lowercase kebab-case name/ },
   { args: ['new', 'gateway'], message: /'gateway' names a part of the deployment/ },
   { args: ['secrets'], message: /secrets: expected --dir DIR/ },
+  // In dist/, which git ignores, should the refusal ever be lost.
+  {
+    args: ['secrets', '--dir', 'dist/modt-secrets-test'],
+    message: /secrets: expected a folder outside the repository/,
+  },
+  { args: ['secrets', '--dir', process.execPath], message: /expected a folder, got .* a file/ },
 ];
 describe('a bad argument', CONCURRENCY, () => {
   for (const { args, message } of misuse) {

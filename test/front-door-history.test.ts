@@ -52,3 +52,14 @@ describe('a login read back from the history', CONCURRENCY, () => {
     assert.match(result.stderr, /replayed 1 of 6 records through dummy-app: 1 handled/);
   });
 });
+
+test('modt history on a store it cannot read exits 1 naming the store', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'modt-front-door-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  for (const command of [['history'], ['replay', '--unit', 'dummy-app']]) {
+    const result = await modt(command, { env: { MODT_HISTORY_FILE: dir } });
+    assert.equal(result.code, 1, result.stderr);
+    const said = `modt: MODT_ERR_STORE_FAILED: cannot read the history in ${dir}: EISDIR`;
+    assert.ok(result.stderr.startsWith(said), result.stderr);
+  }
+});
