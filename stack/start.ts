@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
 import {
+  DEFAULT_HISTORY_FILE,
   MetricsRegistry,
   createLogger,
   functionsFolder,
@@ -22,6 +23,8 @@ import {
   type Gateway,
 } from '../gateway/index.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
+import { checkHistoryFile } from './history-file.ts';
+import { unknownSettings } from './setting-names.ts';
 import { stopStack } from './stop-stack.ts';
 import { UnitSet } from './unit-set.ts';
 
@@ -85,6 +88,7 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
     const asked = { ...process.env, MODT_HOST: process.env.MODT_HOST || '127.0.0.1' };
     const env: Record<string, string | undefined> = { ...(await settlePort(asked)) };
     await checkPortFree(env);
+    if (!env.MODT_REDIS_URL) checkHistoryFile(env.MODT_HISTORY_FILE || DEFAULT_HISTORY_FILE);
     if (!env.MODT_MQTT_URL) {
       broker = await startBroker(env, log);
       env.MODT_MQTT_URL = broker.url;
@@ -112,6 +116,11 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
     const busWaitMs = unitsReady ? BUS_WAIT_MS : BUS_WAIT_AGAIN_MS;
     const onBus = await gateway.waitBus(busWaitMs).then(() => true, () => false);
     mode.started?.(units, folder);
+    const unknown = unknownSettings(env, units.units);
+    for (const { name, nearest } of unknown) {
+      const reason = `${name} is read by nothing${nearest ? `: ${nearest} is` : ''}`;
+      log.warn({ variable: name, nearest, reason }, 'setting not known, ignored');
+    }
 
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
@@ -124,11 +133,15 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
       const proxied = `${options.publicUrl.origin} must lead there (MODT_PUBLIC_URL)`;
       console.log(`The gateway listens on port ${gateway.port}: ${proxied}.`);
     }
-    console.log(`Watch the conversation at ${monitor}, signed in as ${admin}.`);
+    console.log(`Watch the conversation at ${monitor}, signed in as ${admin}`);
     const bus = redact(new URL(env.MODT_MQTT_URL!));
     if (onBus) console.log(`The bus: ${bus} (MODT_MQTT_URL=${bus} npm run modt -- tail).`);
     else console.log(`The bus: ${bus} cannot be reached yet (MODT_MQTT_URL); all keep trying.`);
-    console.log(`History: ${history} (npm run modt -- history). Stop with Ctrl-C.\n`);
+    console.log(`History: ${history} (npm run modt -- history). Stop with Ctrl-C.`);
+    for (const { name, nearest } of unknown) {
+      console.log(`Not a setting, ignored: ${name}${nearest ? ` (meant ${nearest}?)` : ''}.`);
+    }
+    console.log('');
   } catch (err) {
     const code = err instanceof ModtFailure ? err.code : undefined;
     log.fatal({ code, reason: (err as Error).message }, 'stack cannot start');

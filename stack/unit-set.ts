@@ -92,6 +92,11 @@ export class UnitSet extends EventEmitter {
     return (await Promise.all(ready)).every(Boolean);
   }
 
+  /** The units running now. */
+  get units(): AnyUnit[] {
+    return [...this.#running.values()].map((r) => r.unit);
+  }
+
   /** Reads a unit file again and restarts its unit; changes are taken one at a time. */
   reload(file: string): Promise<void> {
     const next = this.#queue.then(() => this.#reload(file));
