@@ -57,7 +57,7 @@ export function readQuery(parsed: Parsed, defaultLimit: number): HistoryQuery | 
     const raw = text(parsed, name);
     if (raw === undefined) continue;
     const ms = Date.parse(raw);
-    if (!ISO_TIME.test(raw) || Number.isNaN(ms)) {
+    if (!ISO_TIME.test(raw) || Number.isNaN(ms) || !isCalendarDay(raw)) {
       return `--${name}: expected an ISO 8601 time such as 2026-12-03T10:00:00Z, got '${raw}'`;
     }
     query[name] = ms;
@@ -67,6 +67,9 @@ export function readQuery(parsed: Parsed, defaultLimit: number): HistoryQuery | 
   if (topic !== undefined && !isValidFilter(topic)) {
     return `--topic: expected an MQTT topic filter such as modt/app/+, got '${topic}'`;
   }
+  for (const name of ['session', 'user'] as const) {
+    if (text(parsed, name) === '') return `--${name}: expected an id, got ''`;
+  }
   const limit = text(parsed, 'limit');
   if (limit !== undefined) {
     const value = positiveInt('--limit', limit);
@@ -74,6 +77,12 @@ export function readQuery(parsed: Parsed, defaultLimit: number): HistoryQuery | 
     query.limit = value;
   }
   return { ...query, topic, session: text(parsed, 'session'), user: text(parsed, 'user') };
+}
+
+/** Whether the date of an ISO 8601 time is a day of its month: Date.parse takes 02-30. */
+function isCalendarDay(raw: string): boolean {
+  const [year, month, day] = raw.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
 }
 
 /**

@@ -38,6 +38,9 @@ async function main(argv: readonly string[]): Promise<{ outcome: Outcome; comman
   }
   if (name === 'help' || name === '--help' || name === '-h') {
     const command = COMMANDS.find((c) => c.name === rest[0]);
+    if (rest[0] !== undefined && command === undefined) {
+      return { outcome: `help: unknown command '${rest[0]}'` };
+    }
     process.stdout.write(command?.help ?? OVERVIEW);
     return { outcome: 0 };
   }

@@ -35,6 +35,10 @@ const misuse: { args: string[]; message: RegExp }[] = [
   { args: ['frobnicate'], message: /unknown command 'frobnicate'/ },
   { args: ['history', '--limit', 'ten'], message: /--limit: expected a positive integer/ },
   { args: ['history', '--since', 'yesterday'], message: /--since: expected an ISO 8601 time/ },
+  { args: ['history', '--since', '2026-02-30'], message: /--since: expected an ISO 8601 time/ },
+  { args: ['history', '--session', ''], message: /--session: expected an id, got ''/ },
+  { args: ['replay', '--unit', 'monitor', '--user', ''], message: /--user: expected an id/ },
+  { args: ['help', 'nope'], message: /help: unknown command 'nope'/ },
   { args: ['history', '--until', '2026-13-45'], message: /--until: expected an ISO 8601 time/ },
   { args: ['history', '--topic', 'modt/#/x'], message: /--topic: expected an MQTT topic filter/ },
   {
