@@ -36,9 +36,9 @@ test('a MODT_ variable read by nothing is found, with the setting it is a slip o
 /** The `MODT_*` names (not error codes) that the files under `folder` spell out. */
 function namesIn(folder: string): Set<string> {
   const names = new Set<string>();
-  for (const entry of readdirSync(join(ROOT, folder), { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || !/\.(ts|mjs)$/.test(entry.name) || entry.name === THIS_FILE) continue;
-    const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+  for (const path of readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })) {
+    if (!/\.(ts|mjs)$/.test(path) || path.endsWith(THIS_FILE)) continue;
+    const text = readFileSync(join(ROOT, folder, path), 'utf8');
     for (const [name] of text.matchAll(/MODT_[A-Z0-9_]*[A-Z0-9]/g)) {
       if (name !== 'MODT_ERR' && !name.startsWith('MODT_ERR_')) names.add(name);
     }
