@@ -184,8 +184,7 @@ export class LoginRoute<Socket> {
 
     // A fresh cookie secret at login, so one planted or seen before it is worth nothing
     // after (OWASP session management: renew the id on a change of privilege).
-    registry.renew(session, now());
-    login.signedIn = true;
+    registry.signIn(session, login, now());
     this.#options.report({ kind: 'login', userId: identity.userId, sessionId: login.sessionId });
     const cookie = sessionCookie(session.secret, request.secure);
     const body = { ok: true, user_id: identity.userId, role: identity.role };

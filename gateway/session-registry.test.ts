@@ -64,6 +64,69 @@ test('past the session cap the least recently seen session without a socket is e
   assert.equal(registry.touch(c.secret, 5), undefined, 'c was the oldest without a socket');
 });
 
+/** A session signed in at `at`, as a correct login leaves it. */
+function signedIn(registry: SessionRegistry<object>, at: number) {
+  const session = registry.create(at);
+  registry.signIn(session, registry.beginLogin(session, identity, at), at);
+  return session;
+}
+
+test('past the cap a session that never signed in goes before any signed-in one', () => {
+  const registry = registryOf({ maxSessions: 4, idleMs: 60_000, maxAgeMs: 60_000 });
+  const [a, b] = [signedIn(registry, 0), signedIn(registry, 1)];
+  const anonymous = registry.create(2);
+  const flood = Array.from({ length: 50 }, (_, i) => registry.create(3 + i));
+
+  assert.equal(registry.size, 4);
+  assert.equal(registry.touch(a.secret, 100), a, 'the signed-in session seen longest ago stays');
+  assert.equal(registry.touch(b.secret, 100), b);
+  assert.equal(registry.touch(anonymous.secret, 100), undefined);
+  assert.deepEqual(flood.filter((s) => registry.holds(s, 100)), flood.slice(-2));
+});
+
+test('a new session at a cap of signed-in ones evicts one of them, not itself', () => {
+  const registry = registryOf({ maxSessions: 3, idleMs: 60_000, maxAgeMs: 60_000 });
+  const held = [signedIn(registry, 0), signedIn(registry, 1), signedIn(registry, 2)];
+  const first = registry.create(3);
+  const second = registry.create(4);
+
+  assert.equal(registry.size, 3);
+  assert.equal(registry.holds(held[0]!, 5), false, 'the least recently seen signed-in one');
+  assert.equal(registry.holds(first, 5), false, 'then the older of the two that never signed in');
+  assert.ok([held[1]!, held[2]!, second].every((s) => registry.holds(s, 5)));
+});
+
+test('anonymous sessions with sockets are passed over, and signed-in ones go only after', () => {
+  const registry = registryOf({ maxSessions: 3, idleMs: 60_000, maxAgeMs: 60_000 });
+  const tabbed = [registry.create(0), registry.create(1)];
+  for (const session of tabbed) session.sockets.add({});
+  const user = signedIn(registry, 2);
+  for (let at = 3; at < 10; at += 1) registry.create(at);
+
+  assert.ok(tabbed.every((s) => registry.holds(s, 10)), 'a session with a socket stays');
+  assert.equal(registry.holds(user, 10), false, 'no anonymous session without a socket was left');
+  assert.equal(registry.size, 3);
+});
+
+test('a session signed in stays signed-in for eviction through a later failed login', () => {
+  const registry = registryOf({ maxSessions: 2, idleMs: 60_000, maxAgeMs: 60_000 });
+  const user = signedIn(registry, 0);
+  registry.abandonLogin(user, registry.beginLogin(user, identity, 1));
+  for (let at = 2; at < 10; at += 1) registry.create(at);
+  assert.equal(registry.touch(user.secret, 10), user);
+});
+
+test('of several cookie secrets the first that names a live session finds it', () => {
+  const registry = registryOf();
+  const expired = registry.create(0);
+  const live = registry.create(900);
+  const other = registry.create(900);
+  const secrets = ['bogus', '', expired.secret, live.secret, other.secret];
+  assert.equal(registry.touch(secrets, 1500), live);
+  assert.equal(registry.touch(['bogus', 'stale'], 1500), undefined);
+  assert.equal(registry.touch([], 1500), undefined);
+});
+
 test('a sweep forgets idle sessions without sockets, and their logins', () => {
   const registry = registryOf();
   const idle = registry.create(0);
@@ -117,7 +180,7 @@ test('the idle limit counts from the last sign of the browser, not from creation
   assert.equal(registry.touch(session.secret, 2700), session);
 });
 
-test('renewing a session gives it a new secret; the old one finds nothing', () => {
+test('signing in gives a session a new secret; the old one finds nothing', () => {
   const registry = registryOf();
   const session = registry.create(0);
   const login = registry.beginLogin(session, identity, 0);
@@ -126,7 +189,8 @@ test('renewing a session gives it a new secret; the old one finds nothing', () =
   const old = session.secret;
   const csrf = session.csrf;
 
-  registry.renew(session, 9000);
+  registry.signIn(session, login, 9000);
+  assert.equal(login.signedIn, true);
   assert.notEqual(session.secret, old);
   assert.equal(registry.touch(old, 9000), undefined);
   assert.equal(registry.touch(session.secret, 9000), session);
@@ -136,10 +200,10 @@ test('renewing a session gives it a new secret; the old one finds nothing', () =
   assert.equal(registry.size, 1);
 });
 
-test('a renewed session gets a fresh absolute lifetime', () => {
+test('a session signed in gets a fresh absolute lifetime', () => {
   const registry = registryOf({ idleMs: 60_000 });
   const session = registry.create(0);
-  registry.renew(session, 9000);
+  registry.signIn(session, registry.beginLogin(session, identity, 0), 9000);
   assert.equal(registry.touch(session.secret, 12_000), session);
   assert.equal(registry.touch(session.secret, 19_000), undefined);
 });
@@ -170,11 +234,11 @@ test('a session that expires at a lookup is handed over too', () => {
   assert.deepEqual(registry.takeEnded(), [session]);
 });
 
-test('a live or renewed session is not handed over', () => {
+test('a live or signed-in session is not handed over', () => {
   const registry = registryOf();
   const session = registry.create(0);
   session.sockets.add({});
-  registry.renew(session, 500);
+  registry.signIn(session, registry.beginLogin(session, identity, 0), 500);
   registry.sweep(900);
   assert.deepEqual(registry.takeEnded(), []);
   assert.deepEqual([...registry.sessions()], [session]);

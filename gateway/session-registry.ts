@@ -46,7 +46,10 @@ export interface BrowserSession<Socket = unknown> {
 }
 
 export interface SessionLimits {
-  /** Sessions beyond this evict the least recently seen one that has no open socket. */
+  /**
+   * Sessions held at most: a new one first evicts the least recently seen session without an
+   * open socket that never signed in, and only when there is none such a signed-in one.
+   */
   maxSessions: number;
   /** A session with no open socket that has not been seen for this long is forgotten. */
   idleMs: number;
@@ -54,16 +57,24 @@ export interface SessionLimits {
   maxAgeMs: number;
 }
 
+/** The `modt_sid` values a request carries, in the order sent (a lone one, or none). */
+export type CookieSecrets = readonly string[] | string | undefined;
+
 /** Apps whose pages one login may hold; a unit that sends more replaces the oldest. */
 const MAX_DISPLAYS_PER_LOGIN = 16;
 
 /**
  * The gateway's browser sessions in memory, found by cookie secret and by the `session_id`
- * of their current login. Map order doubles as recency, so eviction is cheap. Every lookup
+ * of their current login. They are kept in two maps by cookie secret, those that never
+ * signed in and those that did, so that a flood of page loads, each a new session, evicts
+ * only its like; in each, Map order doubles as recency, so eviction is cheap. Every lookup
  * enforces both limits: an expired session is removed the moment it is asked for.
  */
 export class SessionRegistry<Socket = unknown> {
-  #bySecret = new Map<string, BrowserSession<Socket>>();
+  /** Sessions that never signed in: the first to go past the cap. */
+  #anonymous = new Map<string, BrowserSession<Socket>>();
+  /** Sessions signed in at least once (`signIn`), whatever their current login. */
+  #signedIn = new Map<string, BrowserSession<Socket>>();
   #byLogin = new Map<string, BrowserSession<Socket>>();
   #limits: SessionLimits;
   /** Sessions forgotten while a socket of theirs was open, until `takeEnded`. */
@@ -76,7 +87,7 @@ export class SessionRegistry<Socket = unknown> {
   }
 
   get size(): number {
-    return this.#bySecret.size;
+    return this.#anonymous.size + this.#signedIn.size;
   }
 
   /** A new session: a cookie secret and a form token, 256 random bits each. */
@@ -90,17 +101,25 @@ export class SessionRegistry<Socket = unknown> {
       lastSeenAt: at,
       sockets: new SessionSockets(),
     };
-    this.#bySecret.set(session.secret, session);
-    this.#evictOverflow();
+    this.#makeRoom();
+    this.#anonymous.set(session.secret, session);
     return session;
   }
 
-  /** The live session of a cookie secret, marked as seen now. */
-  touch(secret: string | undefined, now: number): BrowserSession<Socket> | undefined {
-    if (secret === undefined) return undefined;
-    const session = this.#live(this.#bySecret.get(secret), now);
-    if (session !== undefined) this.#refresh(session, now);
-    return session;
+  /**
+   * The live session of the first of these cookie secrets that names one, marked as seen
+   * now. A browser may send several (a stale cookie of another path or domain besides the
+   * live one, RFC 6265 §5.4): one that names nothing must not hide the one that does.
+   */
+  touch(secrets: CookieSecrets, now: number): BrowserSession<Socket> | undefined {
+    if (secrets === undefined) return undefined;
+    for (const secret of typeof secrets === 'string' ? [secrets] : secrets) {
+      const session = this.#live(this.#held(secret), now);
+      if (session === undefined) continue;
+      this.#refresh(session, now);
+      return session;
+    }
+    return undefined;
   }
 
   /** The live session whose current login has this `session_id`. */
@@ -110,27 +129,30 @@ export class SessionRegistry<Socket = unknown> {
 
   /** Whether a session is still held and within its limits. */
   holds(session: BrowserSession<Socket>, now: number): boolean {
-    if (this.#bySecret.get(session.secret) !== session) return false;
+    if (this.#held(session.secret) !== session) return false;
     return this.#live(session, now) !== undefined;
   }
 
   /** Marks a held session as seen now (its last socket closed, say). */
   seen(session: BrowserSession<Socket>, now: number): void {
-    if (this.#bySecret.get(session.secret) === session) this.#refresh(session, now);
+    if (this.#held(session.secret) === session) this.#refresh(session, now);
   }
 
   /**
-   * Gives a session a fresh secret and a fresh lifetime (OWASP: renew the session id at
-   * login). The old secret finds nothing afterwards; the object stays the same, so sockets
-   * opened under the old secret keep receiving what is pushed to it.
+   * Signs a session's login in: a fresh secret and a fresh lifetime (OWASP: renew the
+   * session id at login), and from now on the session is evicted only after every one that
+   * never signed in. The old secret finds nothing afterwards; the object stays the same, so
+   * sockets opened under the old secret keep receiving what is pushed to it.
    */
-  renew(session: BrowserSession<Socket>, now: number): void {
-    if (this.#bySecret.get(session.secret) !== session) return;
-    this.#bySecret.delete(session.secret);
+  signIn(session: BrowserSession<Socket>, login: Login, now: number): void {
+    const map = this.#mapOf(session);
+    if (map === undefined) return;
+    map.delete(session.secret);
     session.secret = randomSecret();
     session.createdAt = this.#sinceMs(now);
     session.lastSeenAt = session.createdAt;
-    this.#bySecret.set(session.secret, session);
+    this.#signedIn.set(session.secret, session);
+    if (session.login === login) login.signedIn = true;
   }
 
   /** Starts a login with a fresh UUID; the previous login's id no longer finds the session. */
@@ -178,7 +200,7 @@ export class SessionRegistry<Socket = unknown> {
    */
   sweep(now: number): number {
     let removed = 0;
-    for (const session of this.#bySecret.values()) {
+    for (const session of this.sessions()) {
       if (!this.#expired(session, now)) continue;
       this.#remove(session);
       removed += 1;
@@ -198,8 +220,9 @@ export class SessionRegistry<Socket = unknown> {
   }
 
   /** Every session held. */
-  sessions(): IterableIterator<BrowserSession<Socket>> {
-    return this.#bySecret.values();
+  *sessions(): IterableIterator<BrowserSession<Socket>> {
+    yield* this.#anonymous.values();
+    yield* this.#signedIn.values();
   }
 
   /**
@@ -224,26 +247,59 @@ export class SessionRegistry<Socket = unknown> {
     return undefined;
   }
 
-  #refresh(session: BrowserSession<Socket>, now: number): void {
-    session.lastSeenAt = this.#sinceMs(now);
-    this.#bySecret.delete(session.secret);
-    this.#bySecret.set(session.secret, session);
+  #held(secret: string): BrowserSession<Socket> | undefined {
+    return this.#anonymous.get(secret) ?? this.#signedIn.get(secret);
   }
 
-  #evictOverflow(): void {
-    if (this.#bySecret.size <= this.#limits.maxSessions) return;
-    for (const session of this.#bySecret.values()) {
-      if (session.sockets.size > 0) continue;
-      this.#remove(session);
-      return;
+  /** The map that holds this very session, if one does. */
+  #mapOf(session: BrowserSession<Socket>) {
+    if (this.#anonymous.get(session.secret) === session) return this.#anonymous;
+    if (this.#signedIn.get(session.secret) === session) return this.#signedIn;
+    return undefined;
+  }
+
+  #refresh(session: BrowserSession<Socket>, now: number): void {
+    session.lastSeenAt = this.#sinceMs(now);
+    const map = this.#mapOf(session);
+    map?.delete(session.secret);
+    map?.set(session.secret, session);
+  }
+
+  /** At the cap, evicts one session to make room for a new one: a never signed-in first. */
+  #makeRoom(): void {
+    if (this.size < this.#limits.maxSessions) return;
+    if (!this.#evictFrom(this.#anonymous)) this.#evictFrom(this.#signedIn);
+  }
+
+  /**
+   * Evicts the least recently seen session of `map` that holds no socket; false if none.
+   * One with a socket is moved to the back as it is passed over, so a run of them at the
+   * front is walked once, not at each eviction: the order counts for nothing else, and
+   * the session is moved back again (`seen`) when its last socket closes.
+   */
+  #evictFrom(map: Map<string, BrowserSession<Socket>>): boolean {
+    for (let left = map.size; left > 0; left -= 1) {
+      const session = map.values().next().value as BrowserSession<Socket>;
+      map.delete(session.secret);
+      if (session.sockets.size === 0) {
+        this.#forgetLogin(session);
+        return true;
+      }
+      map.set(session.secret, session);
     }
+    return false;
   }
 
   #remove(session: BrowserSession<Socket>): void {
-    if (this.#bySecret.get(session.secret) === session) {
-      this.#bySecret.delete(session.secret);
+    const map = this.#mapOf(session);
+    if (map !== undefined) {
+      map.delete(session.secret);
       if (session.sockets.size > 0) this.#ended.push(session);
     }
+    this.#forgetLogin(session);
+  }
+
+  #forgetLogin(session: BrowserSession<Socket>): void {
     const login = session.login;
     if (login && this.#byLogin.get(login.sessionId) === session) {
       this.#byLogin.delete(login.sessionId);

@@ -3,7 +3,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { ErrorCodes, Topics } from '../protocol/index.ts';
+import { ErrorCodes, Topics, appDisplayTopic } from '../protocol/index.ts';
 import type { GatewayOptions } from '../gateway/index.ts';
 import { SessionRegistry } from '../gateway/session-registry.ts';
 import { SessionSockets } from '../gateway/session-sockets.ts';
@@ -15,6 +15,7 @@ import {
   seededRandom,
   startClockedGateway,
   startMosquitto,
+  testUsers,
   type Collector,
   type Mosquitto,
 } from './support/index.ts';
@@ -301,13 +302,48 @@ describe('a session holds its tabs, and they all end with it', () => {
     const browsers = [await browserOn(t, base), await browserOn(t, base), await browserOn(t, base)];
     const tabs: Tab[] = [];
     for (const browser of browsers) tabs.push(...(await tabsOf(t, base, browser.cookie, 2)));
-    for (let i = 0; i < 5; i += 1) await browserOn(t, base);
+    let newest: BrowserClient | undefined;
+    for (let i = 0; i < 5; i += 1) newest = await browserOn(t, base);
 
     const { sessions, sockets } = await health(base);
-    assert.ok(sessions <= 3, `sessions held ${sessions}`);
+    // The held three and the newest visitor, whose cookie names a session it can use: each
+    // visitor took the one before's place, as none had a socket yet.
+    assert.equal(sessions, 4);
     assert.equal(sockets, 6);
     for (const tab of tabs) assert.equal(tab.socket.readyState, WebSocket.OPEN);
+    assert.equal((await tabsOf(t, base, newest!.cookie, 1)).length, 1);
   });
+
+  test('a flood of page loads past MODT_MAX_SESSIONS signs out no user and no admin',
+    async (t) => {
+      const users = await testUsers([
+        { username: 'demo', password: 'demo', role: 'user' },
+        { username: 'root', password: 'root', role: 'admin' },
+      ]);
+      const { gateway, base } = await gatewayOn(t, { maxSessions: 4, users });
+      const user = await browserOn(t, base);
+      assert.equal((await user.login('demo', 'demo')).status, 200);
+      const { session_id } = (await logins.nextJson()) as { session_id: string };
+      const display = { session_id, app_name: 'notes', title: 'Notes', items: [] };
+      await publishJson(bus, appDisplayTopic('notes'), display);
+      const admin = await browserOn(t, base);
+      assert.equal((await admin.login('root', 'root')).status, 200);
+      await logins.nextJson();
+      // No history store: the monitor answers an admin 503, and anyone else 303 or 403.
+      const monitor = async () => (await admin.get(`${base}/monitor`)).status;
+      const notes = async () => (await user.get(`${base}/apps/notes/`)).status;
+      for (let waited = 0; (await notes()) !== 200 && waited < 2000; waited += 50) await settle(50);
+      assert.deepEqual([await notes(), await monitor()], [200, 503]);
+
+      for (let i = 0; i < 50; i += 1) await fetch(`${base}/`, { redirect: 'manual' });
+
+      assert.equal(gateway.sessions, 4);
+      assert.deepEqual([await notes(), await monitor()], [200, 503], 'both still signed in');
+      const fresh = await browserOn(t, base);
+      assert.match(fresh.cookie, /^modt_sid=/, 'a new visitor still gets a session');
+      const [tab] = await tabsOf(t, base, fresh.cookie, 1);
+      assert.equal(tab!.socket.readyState, WebSocket.OPEN);
+    });
 
   test('tabs of two sessions opened and closed at random keep the count exact', async (t) => {
     const { gateway, clock, base } = await gatewayOn(t);
