@@ -27,8 +27,9 @@ function watch(units: UnitSet, folder: string): void {
   units.on('reloaded', report('unit reloaded'));
   units.on('added', report('unit added'));
   units.on('removed', report('unit removed'));
-  units.on('reload-failed', ({ file, reason }: ReloadFailure) => {
-    log.error({ file: short(file), reason }, 'unit not reloaded, the old one runs on');
+  units.on('reload-failed', ({ file, reason, kept }: ReloadFailure) => {
+    const message = kept ? 'unit not reloaded, the old one runs on' : 'unit not added';
+    log.error({ file: short(file), reason }, message);
   });
 
   const reload = (file: string) => {

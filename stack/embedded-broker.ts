@@ -12,7 +12,10 @@ export interface EmbeddedBroker {
  * The broker of the one-command default: Aedes in this process, on loopback only, with
  * Nagle's algorithm off on every client socket.
  */
-export async function startEmbeddedBroker(port: number, host = '127.0.0.1'): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(
+  port: number,
+  host = '127.0.0.1',
+): Promise<EmbeddedBroker> {
   const broker = await Aedes.createBroker();
   const server = net.createServer({ noDelay: true }, broker.handle);
 

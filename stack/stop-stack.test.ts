@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stopStack } from './stop-stack.ts';
 
-test('the stack stops taking logins first, then the units, the gateway, history, broker', async () => {
+test('the stack stops taking logins, then the units, the gateway, history, broker', async () => {
   const steps: string[] = [];
   const step = (name: string) => async () => {
     await new Promise((resolve) => setTimeout(resolve, 5));

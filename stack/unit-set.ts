@@ -42,6 +42,8 @@ export interface UnitChange {
 export interface ReloadFailure {
   file: string;
   reason: string;
+  /** Whether a unit of the file runs on as it was; false for a file that is new. */
+  kept: boolean;
 }
 
 const READY_TIMEOUT_MS = 10_000;
@@ -131,6 +133,12 @@ export class UnitSet extends EventEmitter {
     if (owner !== undefined) {
       return this.#failed(file, `unit name '${unit.name}' is taken by ${basename(owner[0])}`);
     }
+    const others = [...this.#running].filter(([f]) => f !== file).map(([, r]) => r.unit.name);
+    try {
+      checkClientIds(this.#options.env, [...others, unit.name]);
+    } catch (err) {
+      return this.#failed(file, (err as Error).message);
+    }
 
     if (old !== undefined) await this.#stop(old);
     const runner = this.#start(file, unit);
@@ -153,7 +161,8 @@ export class UnitSet extends EventEmitter {
   }
 
   #failed(file: string, reason: string): void {
-    this.emit('reload-failed', { file, reason } satisfies ReloadFailure);
+    const kept = this.#running.has(file);
+    this.emit('reload-failed', { file, reason, kept } satisfies ReloadFailure);
   }
 }
 
