@@ -18,9 +18,11 @@ import {
   checkPortFree,
   hashPassword,
   readGatewayOptions,
+  readUsersFile,
   settlePort,
   startGateway,
   type Gateway,
+  type UserRecord,
 } from '../gateway/index.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { checkHistoryFile } from './history-file.ts';
@@ -96,8 +98,15 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
     }
 
     const adminPassword = randomBytes(12).toString('base64url');
-    const users = env.MODT_USERS_FILE
-      ? await UserStore.load(env.MODT_USERS_FILE)
+    const file = env.MODT_USERS_FILE;
+    const records = file ? await readUsersFile(file) : undefined;
+    if (records?.length === 0) {
+      const add = `npm run modt -- users add NAME --file ${file}`;
+      const message = `MODT_USERS_FILE: ${file} holds no user, so no one could sign in (${add})`;
+      throw new ModtFailure(ErrorCodes.USERS_FILE_INVALID, message);
+    }
+    const users = records
+      ? new UserStore(records)
       : new UserStore([
         { ...DEMO_USER, password: await hashPassword(DEMO_USER.password) },
         { ...ADMIN_USER, password: await hashPassword(adminPassword) },
@@ -127,7 +136,7 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
     const account = env.MODT_USERS_FILE ? `users from ${env.MODT_USERS_FILE}` : 'demo / demo';
     const history = env.MODT_REDIS_URL ? 'Redis' : env.MODT_HISTORY_FILE || '.modt/history.jsonl';
     const monitor = new URL('/monitor', options.publicUrl).href;
-    const admin = env.MODT_USERS_FILE ? 'an admin of that file' : `admin / ${adminPassword}`;
+    const admin = adminAccount(adminPassword, file, records);
     console.log(`\nMoDT is up: open ${options.publicUrl.href} and sign in as ${account}.`);
     if (portOf(options.publicUrl) !== gateway.port) {
       const proxied = `${options.publicUrl.origin} must lead there (MODT_PUBLIC_URL)`;
@@ -148,6 +157,14 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
     await stopStack({ gateway, units, history: historyStore, broker });
     process.exit(1);
   }
+}
+
+/** Who the banner says may open /monitor: the made admin, or one of the users file. */
+function adminAccount(password: string, file?: string, records?: UserRecord[]): string {
+  if (records === undefined) return `admin / ${password}`;
+  if (records.some((r) => r.role === ADMIN_USER.role)) return 'an admin of that file';
+  return `an admin, which that file has none of (npm run modt -- users add NAME --role admin` +
+    ` --file ${file})`;
 }
 
 /** The port a URL names, or its scheme's default. */

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
+import { hashPassword, type UserRecord } from '../gateway/index.ts';
 import { RAW, defineUnit } from '../router/index.ts';
 import { SETTING_NAMES, unknownSettings } from '../stack/setting-names.ts';
 import { freePort, startStack } from './support/index.ts';
@@ -102,4 +103,41 @@ describe('npm start refuses a MODT_HISTORY_FILE it cannot write', { concurrency:
       assert.match(stopped, said);
     });
   }
+});
+
+describe('npm start with a MODT_USERS_FILE', { concurrency: 2 }, () => {
+  /** A stack's environment on free ports, its users file holding `users`. */
+  async function withUsers(t: TestContext, users: UserRecord[]): Promise<Record<string, string>> {
+    const dir = await mkdtemp(join(tmpdir(), 'modt-front-door-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'users.json');
+    await writeFile(file, JSON.stringify({ users }));
+    return {
+      MODT_BROKER_PORT: '0',
+      MODT_HOST: '127.0.0.1',
+      MODT_HISTORY_FILE: join(dir, 'history.jsonl'),
+      MODT_USERS_FILE: file,
+      PORT: String(await freePort()),
+    };
+  }
+
+  test('that holds no user stops with a line saying how to add one', async (t) => {
+    const env = await withUsers(t, []);
+    const stopped = await startStack(env).then(
+      async (stack) => assert.fail(`it started:\n${stack.output()}${await stack.stop()}`),
+      (err: Error) => err.message,
+    );
+    assert.match(stopped, /"code":"MODT_ERR_USERS_FILE_INVALID"/);
+    assert.match(stopped, /holds no user, so no one could sign in \(npm run modt -- users add/);
+  });
+
+  test('that holds no admin says in its banner that /monitor wants one', async (t) => {
+    const password = await hashPassword('a password');
+    const env = await withUsers(t, [{ username: 'bob', role: 'user', password }]);
+    const stack = await startStack(env);
+    t.after(() => stack.stop());
+    const add = `npm run modt -- users add NAME --role admin --file ${env.MODT_USERS_FILE}`;
+    const said = `signed in as an admin, which that file has none of (${add})`;
+    assert.ok(stack.output().includes(said), stack.output());
+  });
 });
