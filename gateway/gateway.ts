@@ -35,6 +35,7 @@ import { RedirectDispatcher, type Push } from './redirect-dispatcher.ts';
 import { allowedOriginsOf } from './redirect-policy.ts';
 import { SessionRegistry } from './session-registry.ts';
 import {
+  DEFAULT_MAX_SOCKETS_PER_SESSION,
   SocketRoute,
   sendFrame,
   type Socket,
@@ -66,6 +67,11 @@ export interface GatewayOptions {
   /** A session is forgotten this long after its secret was issued (at login it is renewed). */
   sessionMaxMs: number;
   maxSessions: number;
+  /**
+   * Sockets one session may hold open at once (a browser's tabs); one more is refused with
+   * 429. `DEFAULT_MAX_SOCKETS_PER_SESSION` unless set.
+   */
+  maxSocketsPerSession?: number;
   /** Login attempts, failed or in flight, one client address may make per `loginWindowMs`. */
   loginMaxPerIp: number;
   /** The same, on one username from any address. */
@@ -158,10 +164,11 @@ export class Gateway extends EventEmitter {
       windowMs: options.loginWindowMs,
       maxKeys: MAX_THROTTLE_KEYS,
     });
+    const proxies = trustedProxiesOf(options.trustedProxies);
     this.#login = new LoginRoute({
       registry: this.#registry,
       throttle: this.#throttle,
-      proxies: trustedProxiesOf(options.trustedProxies),
+      proxies,
       users: options.users,
       publicUrl: options.publicUrl,
       now: this.#now,
@@ -189,6 +196,8 @@ export class Gateway extends EventEmitter {
       registry: this.#registry,
       dispatcher: this.#dispatcher,
       publicOrigin: options.publicUrl.origin,
+      maxSocketsPerSession: options.maxSocketsPerSession ?? DEFAULT_MAX_SOCKETS_PER_SESSION,
+      proxies,
       now: this.#now,
       report: (event) => this.#onSocketEvent(event),
     });

@@ -13,6 +13,7 @@ test('the limits of issue 3 have their defaults when nothing is set', () => {
   assert.equal(options.loginMaxPerIp, 30);
   assert.equal(options.loginMaxPerUser, 10);
   assert.equal(options.loginWindowMs, 15 * 60_000);
+  assert.equal(options.maxSocketsPerSession, 16);
   assert.deepEqual(options.trustedProxies, []);
 });
 
@@ -29,6 +30,7 @@ test('each limit is read from its variable', () => {
       MODT_LOGIN_MAX_PER_IP: '7',
       MODT_LOGIN_MAX_PER_USER: '3',
       MODT_LOGIN_WINDOW_MS: '5000',
+      MODT_MAX_SOCKETS_PER_SESSION: '4',
       MODT_TRUSTED_PROXIES: ' 10.0.0.1, 172.16.0.0/12 ,fd00::/8',
     },
     users,
@@ -37,6 +39,7 @@ test('each limit is read from its variable', () => {
   assert.equal(options.loginMaxPerIp, 7);
   assert.equal(options.loginMaxPerUser, 3);
   assert.equal(options.loginWindowMs, 5000);
+  assert.equal(options.maxSocketsPerSession, 4);
   assert.deepEqual(options.trustedProxies, ['10.0.0.1', '172.16.0.0/12', 'fd00::/8']);
 });
 
@@ -46,6 +49,8 @@ const bad: { name: string; value: string }[] = [
   { name: 'MODT_LOGIN_MAX_PER_USER', value: '-1' },
   { name: 'MODT_LOGIN_WINDOW_MS', value: '1.5' },
   { name: 'MODT_NO_ANSWER_NOTICE_MS', value: '0' },
+  { name: 'MODT_MAX_SOCKETS_PER_SESSION', value: '0' },
+  { name: 'MODT_MAX_SOCKETS_PER_SESSION', value: 'a few' },
   { name: 'MODT_TRUSTED_PROXIES', value: '10.0.0.1,proxy.internal' },
   { name: 'MODT_TRUSTED_PROXIES', value: '10.0.0.0/40' },
 ];

@@ -3,6 +3,7 @@ import { DEFAULT_MQTT_URL, readPort, readPositiveInt, readUrl, type Env } from '
 import { TrustedProxies } from './client-address.ts';
 import { MIN_METRICS_TOKEN_CHARS } from './metrics-token.ts';
 import type { GatewayOptions } from './gateway.ts';
+import { DEFAULT_MAX_SOCKETS_PER_SESSION } from './socket-route.ts';
 import type { UserStore } from './user-store.ts';
 
 export const DEFAULT_PORT = 8080;
@@ -28,6 +29,11 @@ export function readGatewayOptions(env: Env, users: UserStore): GatewayOptions {
     sessionIdleMs: readPositiveInt(env, 'MODT_SESSION_IDLE_MS', 30 * 60_000),
     sessionMaxMs: readPositiveInt(env, 'MODT_SESSION_MAX_MS', 12 * 60 * 60_000),
     maxSessions: readPositiveInt(env, 'MODT_MAX_SESSIONS', 100_000),
+    maxSocketsPerSession: readPositiveInt(
+      env,
+      'MODT_MAX_SOCKETS_PER_SESSION',
+      DEFAULT_MAX_SOCKETS_PER_SESSION,
+    ),
     loginMaxPerIp: readPositiveInt(env, 'MODT_LOGIN_MAX_PER_IP', 30),
     loginMaxPerUser: readPositiveInt(env, 'MODT_LOGIN_MAX_PER_USER', 10),
     loginWindowMs: readPositiveInt(env, 'MODT_LOGIN_WINDOW_MS', 15 * 60_000),

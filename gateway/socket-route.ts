@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { ErrorCodes } from '../protocol/index.ts';
-import { SESSION_COOKIE, cookieValue, send, text } from './http.ts';
+import { clientAddressOf, type TrustedProxies } from './client-address.ts';
+import { SESSION_COOKIE, cookieValue, peerAddress, send, text } from './http.ts';
 import type { GatewayRefusal } from './login-route.ts';
 import { MessageBudget } from './message-budget.ts';
 import type { Push, RedirectDispatcher } from './redirect-dispatcher.ts';
@@ -29,10 +30,16 @@ export interface SocketRouteOptions {
   registry: SessionRegistry<Socket>;
   dispatcher: RedirectDispatcher<Socket>;
   publicOrigin: string;
+  /** Sockets one session may hold open at once: a browser's tabs, bounded. */
+  maxSocketsPerSession: number;
+  /** Whose X-Forwarded-For names the client in a refusal. */
+  proxies: TrustedProxies;
   now: () => number;
   report: (event: SocketEvent) => void;
 }
 
+/** Sockets one session may hold open at once unless `MODT_MAX_SOCKETS_PER_SESSION` says. */
+export const DEFAULT_MAX_SOCKETS_PER_SESSION = 16;
 /** A browser message larger than this closes its socket; uWebSockets.js enforces it. */
 const SOCKET_MAX_PAYLOAD_BYTES = 1024;
 /** Messages a browser socket may send per window. The login page sends none. */
@@ -55,8 +62,8 @@ const CLOSE_ABNORMAL = 1006;
 
 /**
  * `/ws`: the browser sockets. One opens only from the gateway's own Origin with a live
- * session cookie, is bound to that session object, sends little, and is closed when its
- * session ends.
+ * session cookie and fewer than `maxSocketsPerSession` open, is bound to that session
+ * object, sends little, and is closed when its session ends.
  */
 export class SocketRoute {
   #options: SocketRouteOptions;
@@ -127,6 +134,7 @@ export class SocketRoute {
     const extensions = req.getHeader('sec-websocket-extensions');
     const origin = req.getHeader('origin');
     const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
+    const forwardedFor = req.getHeader('x-forwarded-for');
 
     if (this.#stopped) return send(res, text('503 Service Unavailable', 'gateway stopping'));
     if (origin !== this.#options.publicOrigin) {
@@ -138,6 +146,15 @@ export class SocketRoute {
     if (session === undefined) {
       this.#options.report({ kind: 'socket-refused', reason: 'session' });
       return send(res, text('401 Unauthorized', 'no session'));
+    }
+    // uWebSockets.js runs `open` within `upgrade`, so the count is exact here, bursts too.
+    const max = this.#options.maxSocketsPerSession;
+    if (session.sockets.size >= max) {
+      const address = clientAddressOf(peerAddress(res), forwardedFor, this.#options.proxies);
+      const reason = `a session with ${max} sockets open opened another: refused`;
+      const refusal = { code: ErrorCodes.SOCKET_FLOODED, reason, address };
+      this.#options.report({ kind: 'refused', refusal });
+      return send(res, text('429 Too Many Requests', 'too many sockets for this session'));
     }
     const data: SocketData = { session, budget: undefined, closed: false };
     res.upgrade<SocketData>(data, key, protocol, extensions, context as never);

@@ -1,13 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import pino from 'pino';
+import WebSocket from 'ws';
 import { ErrorCodes, type ErrorCode } from '../protocol/index.ts';
-import type { Gateway, GatewayRefusal } from '../gateway/index.ts';
-import type { WebSocket } from 'ws';
+import {
+  readGatewayOptions,
+  startGateway,
+  type Gateway,
+  type GatewayRefusal,
+} from '../gateway/index.ts';
 import {
   BrowserClient,
+  freePort,
   queueEvents,
   startMosquitto,
   startTestGateway,
+  testUsers,
   type Mosquitto,
 } from './support/index.ts';
 import type { AsyncQueue } from './support/async-queue.ts';
@@ -74,4 +82,100 @@ describe('a frame the login page never sends leaves a refusal on record', () => 
     const health = (await (await fetch(`${browser.base}healthz`)).json()) as { sockets: number };
     assert.equal(health.sockets, 0);
   });
+});
+
+describe('a session holds a bounded number of sockets', () => {
+  const MAX = 3;
+  let broker: Mosquitto;
+  let gateway: Gateway;
+  let base: string;
+  const lines: Array<Record<string, unknown>> = [];
+
+  before(async () => {
+    broker = await startMosquitto();
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const env = {
+      PORT: String(port),
+      MODT_HOST: '127.0.0.1',
+      MODT_PUBLIC_URL: `${base}/`,
+      MODT_MQTT_URL: broker.url,
+      MODT_MAX_SOCKETS_PER_SESSION: String(MAX),
+    };
+    const destination = { write: (line: string) => void lines.push(JSON.parse(line)) };
+    const log = pino({ level: 'info' }, destination);
+    gateway = await startGateway(readGatewayOptions(env, await testUsers([])), log);
+  });
+  after(async () => {
+    await gateway?.stop();
+    await broker?.stop();
+  });
+
+  /** A browser with its session cookie, on the login page. */
+  async function browserOn(t: TestContext): Promise<BrowserClient> {
+    const browser = new BrowserClient(`${base}/`);
+    t.after(() => browser.close());
+    await browser.openLoginPage();
+    return browser;
+  }
+
+  /** Opens one more socket of this browser's session: open, or the status that refused it. */
+  function tab(t: TestContext, browser: BrowserClient): Promise<WebSocket | number> {
+    const url = `${base.replace('http', 'ws')}/ws`;
+    const socket = new WebSocket(url, { headers: { cookie: browser.cookie, origin: base } });
+    t.after(() => socket.terminate());
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(socket));
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.once('error', reject);
+    });
+  }
+
+  const refusedLines = () => lines.filter((line) => line.code === ErrorCodes.SOCKET_FLOODED);
+
+  test('one socket past the limit is refused with 429, logged with its code and counted',
+    async (t) => {
+      const browser = await browserOn(t);
+      const open = [await tab(t, browser), await tab(t, browser), await tab(t, browser)];
+      assert.ok(open.every((socket) => socket instanceof WebSocket));
+      const counted = gateway.stats.refused[ErrorCodes.SOCKET_FLOODED] ?? 0;
+
+      assert.equal(await tab(t, browser), 429);
+      assert.equal(gateway.stats.refused[ErrorCodes.SOCKET_FLOODED], counted + 1);
+      const line = refusedLines().at(-1);
+      assert.equal(line?.msg, 'request refused');
+      assert.equal(line?.level, 40);
+      assert.equal(line?.address, '127.0.0.1');
+      assert.match(String(line?.reason), new RegExp(`^a session with ${MAX} sockets open`));
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const counter = `modt_gateway_refused_total{code="${ErrorCodes.SOCKET_FLOODED}"}`;
+      assert.ok(metrics.includes(`${counter} ${counted + 1}`), metrics);
+    });
+
+  test('a burst of upgrades of one session opens exactly the limit', async (t) => {
+    const browser = await browserOn(t);
+    const answers = await Promise.all(Array.from({ length: 12 }, () => tab(t, browser)));
+    assert.equal(answers.filter((answer) => answer instanceof WebSocket).length, MAX);
+    assert.equal(answers.filter((answer) => answer === 429).length, 12 - MAX);
+  });
+
+  test('a socket closed makes room for another, and other sessions are not held back',
+    async (t) => {
+      const browser = await browserOn(t);
+      const [first] = [await tab(t, browser), await tab(t, browser), await tab(t, browser)];
+      assert.equal(await tab(t, browser), 429);
+      const other = await browserOn(t);
+      assert.ok((await tab(t, other)) instanceof WebSocket);
+
+      const closed = new Promise((resolve) => (first as WebSocket).once('close', resolve));
+      (first as WebSocket).close(1000);
+      await closed;
+      // The close reaches the gateway a moment after the client saw its echo.
+      let again = await tab(t, browser);
+      for (let tries = 0; again === 429 && tries < 20; tries += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        again = await tab(t, browser);
+      }
+      assert.ok(again instanceof WebSocket);
+    });
 });
