@@ -147,6 +147,9 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
     if (onBus) console.log(`The bus: ${bus} (MODT_MQTT_URL=${bus} npm run modt -- tail).`);
     else console.log(`The bus: ${bus} cannot be reached yet (MODT_MQTT_URL); all keep trying.`);
     console.log(`History: ${history} (npm run modt -- history). Stop with Ctrl-C.`);
+    if (units.units.length === 0) {
+      console.log(`No units in ${folder}: no app will answer a login (MODT_FUNCTIONS_DIR).`);
+    }
     for (const { name, nearest } of unknown) {
       console.log(`Not a setting, ignored: ${name}${nearest ? ` (meant ${nearest}?)` : ''}.`);
     }

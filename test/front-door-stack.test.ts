@@ -86,3 +86,11 @@ test('npm start with a broker that cannot be reached says so in its banner', asy
   assert.match(banner, new RegExp(`The bus: ${away} cannot be reached yet \\(MODT_MQTT_URL\\)`));
   assert.doesNotMatch(banner, /npm run modt -- tail/);
 });
+
+test('npm start on a folder with no unit says in its banner that no app will answer', async (t) => {
+  const env = await stackEnv(t, {});
+  const stack = await startStack(env);
+  t.after(() => stack.stop());
+  const said = `No units in ${env.MODT_FUNCTIONS_DIR}: no app will answer a login`;
+  assert.ok(stack.output().includes(said), stack.output());
+});
