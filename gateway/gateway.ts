@@ -19,7 +19,7 @@ import { TrustedProxies } from './client-address.ts';
 import {
   SESSION_COOKIE,
   answerWithoutBody,
-  cookieValue,
+  cookieValues,
   html,
   json,
   send,
@@ -395,8 +395,8 @@ export class Gateway extends EventEmitter {
 
   #appPage(res: HttpResponse, req: HttpRequest): void {
     const app = req.getParameter(0);
-    const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
-    const display = this.#registry.touch(secret, this.#now())?.login?.displays.get(app);
+    const secrets = cookieValues(req.getHeader('cookie'), SESSION_COOKIE);
+    const display = this.#registry.touch(secrets, this.#now())?.login?.displays.get(app);
     if (display === undefined) {
       const page = messagePage('Nothing to show', 'This page is for the browser that signed in.');
       return send(res, html('404 Not Found', page));

@@ -2,14 +2,19 @@ import type { HttpResponse } from 'uWebSockets.js';
 
 export const SESSION_COOKIE = 'modt_sid';
 
-/** The value of one cookie in a Cookie header. */
-export function cookieValue(header: string, name: string): string | undefined {
+/**
+ * Every value of one cookie in a Cookie header, in the order sent. A browser sends one name
+ * more than once when it holds cookies of that name for several paths or domains (RFC 6265
+ * §5.4), a stale one among them, perhaps first: the caller tries each.
+ */
+export function cookieValues(header: string, name: string): string[] {
+  const values: string[] = [];
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
   }
-  return undefined;
+  return values;
 }
 
 /** The direct peer's address as text; uWebSockets.js hands it over in an ArrayBuffer. */

@@ -4,7 +4,7 @@ import { clientAddressOf, forwardedHttps, type TrustedProxies } from './client-a
 import { csrfTokenMatches } from './csrf-token.ts';
 import {
   SESSION_COOKIE,
-  cookieValue,
+  cookieValues,
   html,
   json,
   peerAddress,
@@ -47,7 +47,8 @@ export interface LoginRouteOptions<Socket> {
 
 /** What a login needs from its request, copied before the first await (field case C05). */
 interface LoginRequest {
-  secret: string | undefined;
+  /** Every `modt_sid` the request carries: the first that names a live session counts. */
+  secrets: string[];
   origin: string;
   contentType: string;
   address: string;
@@ -73,8 +74,8 @@ export class LoginRoute<Socket> {
   /** The login page; a browser without a live session gets a new one and its cookie. */
   page(res: HttpResponse, req: HttpRequest): void {
     const { registry, now } = this.#options;
-    const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
-    const existing = registry.touch(secret, now());
+    const secrets = cookieValues(req.getHeader('cookie'), SESSION_COOKIE);
+    const existing = registry.touch(secrets, now());
     const origin = this.#publicOrigin;
     if (existing) return send(res, html('200 OK', loginPage(existing.csrf, origin)));
 
@@ -95,7 +96,7 @@ export class LoginRoute<Socket> {
     const peer = peerAddress(res);
     const forwardedFor = req.getHeader('x-forwarded-for');
     const request: LoginRequest = {
-      secret: cookieValue(req.getHeader('cookie'), SESSION_COOKIE),
+      secrets: cookieValues(req.getHeader('cookie'), SESSION_COOKIE),
       origin: req.getHeader('origin'),
       contentType: req.getHeader('content-type'),
       address: clientAddressOf(peer, forwardedFor, this.#options.proxies),
@@ -143,7 +144,7 @@ export class LoginRoute<Socket> {
       const error = `login from a foreign origin: open the page at ${this.#publicOrigin}/`;
       return refusedReply('403 Forbidden', ErrorCodes.ORIGIN_NOT_ALLOWED, error);
     }
-    const session = registry.touch(request.secret, now());
+    const session = registry.touch(request.secrets, now());
     if (session === undefined) return noSession();
 
     const form = parseLoginForm(body, request.contentType);

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
 import { ErrorCodes } from '../protocol/index.ts';
 import { clientAddressOf, type TrustedProxies } from './client-address.ts';
-import { SESSION_COOKIE, cookieValue, peerAddress, send, text } from './http.ts';
+import { SESSION_COOKIE, cookieValues, peerAddress, send, text } from './http.ts';
 import type { GatewayRefusal } from './login-route.ts';
 import { MessageBudget } from './message-budget.ts';
 import type { Push, RedirectDispatcher } from './redirect-dispatcher.ts';
@@ -133,7 +133,7 @@ export class SocketRoute {
     const protocol = req.getHeader('sec-websocket-protocol');
     const extensions = req.getHeader('sec-websocket-extensions');
     const origin = req.getHeader('origin');
-    const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
+    const secrets = cookieValues(req.getHeader('cookie'), SESSION_COOKIE);
     const forwardedFor = req.getHeader('x-forwarded-for');
 
     if (this.#stopped) return send(res, text('503 Service Unavailable', 'gateway stopping'));
@@ -142,7 +142,7 @@ export class SocketRoute {
       return send(res, text('403 Forbidden', 'origin not allowed'));
     }
     const now = this.#options.now();
-    const session = this.#options.registry.touch(secret, now);
+    const session = this.#options.registry.touch(secrets, now);
     if (session === undefined) {
       this.#options.report({ kind: 'socket-refused', reason: 'session' });
       return send(res, text('401 Unauthorized', 'no session'));

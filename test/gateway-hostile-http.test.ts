@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCodes, Topics, type ErrorCode } from '../protocol/index.ts';
+import WebSocket from 'ws';
+import { ErrorCodes, Topics, appDisplayTopic, type ErrorCode } from '../protocol/index.ts';
 import type { Gateway } from '../gateway/index.ts';
 import {
   BrowserClient,
   collect,
   connectClient,
+  publishJson,
   startMosquitto,
   startTestGateway,
+  testUsers,
   type Collector,
   type Mosquitto,
 } from './support/index.ts';
@@ -151,4 +154,95 @@ describe('methods the gateway does not serve', () => {
       assert.match(received.slice(first + 4), /^HTTP\/1\.1 200 OK\r\n/);
       assert.match(received, /"status":"ok"/);
     });
+});
+
+describe('a stale modt_sid sent before the live one hides nothing', () => {
+  let broker: Mosquitto;
+  let gateway: Gateway;
+  let bus: MqttClient;
+  let logins: Collector;
+  let base: string;
+
+  before(async () => {
+    broker = await startMosquitto();
+    const users = await testUsers([
+      { username: 'demo', password: 'demo', role: 'user' },
+      { username: 'root', password: 'root', role: 'admin' },
+    ]);
+    gateway = await startTestGateway(broker.url, { users });
+    base = `http://127.0.0.1:${gateway.port}`;
+    bus = await connectClient(broker.url);
+    logins = await collect(bus, Topics.authSuccess);
+  });
+  after(async () => {
+    await bus?.endAsync(true);
+    await gateway?.stop();
+    await broker?.stop();
+  });
+
+  /** A browser whose every request carries a stale cookie of the same name first. */
+  async function withStaleCookie(): Promise<BrowserClient> {
+    const client = new BrowserClient(`${base}/`);
+    await client.openLoginPage();
+    client.cookie = `modt_sid=stale-from-another-path; ${client.cookie}`;
+    return client;
+  }
+
+  /** The status of a socket's upgrade at `path`, 101 when it opened. */
+  function upgrade(path: string, cookie: string): Promise<number> {
+    const url = `${base.replace('http', 'ws')}${path}`;
+    const socket = new WebSocket(url, { headers: { cookie, origin: base } });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => {
+        socket.terminate();
+        resolve(101);
+      });
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.once('error', reject);
+    });
+  }
+
+  test('the login page keeps the session and its form token: no new cookie', async () => {
+    const client = await withStaleCookie();
+    const csrf = client.csrf;
+    const page = await client.get(`${base}/`);
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('set-cookie'), null);
+    assert.ok((await page.text()).includes(`value="${csrf}"`));
+    assert.equal(await upgrade('/ws', client.cookie), 101);
+  });
+
+  test('a login with it succeeds, and the app page is served to that browser', async () => {
+    const client = await withStaleCookie();
+    assert.equal((await client.login('demo', 'demo')).status, 200);
+    const { session_id } = (await logins.nextJson()) as { session_id: string };
+    await publishJson(bus, appDisplayTopic('notes'), {
+      session_id,
+      app_name: 'notes',
+      title: 'Notes',
+      items: [],
+    });
+    client.cookie = `modt_sid=stale-from-another-path; ${client.cookie}`;
+    let status = 0;
+    for (let tries = 0; tries < 40 && status !== 200; tries += 1) {
+      status = (await client.get(`${base}/apps/notes/`)).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(status, 200);
+  });
+
+  test('an admin is let into the monitor, its history and its socket', async () => {
+    const client = await withStaleCookie();
+    assert.equal((await client.login('root', 'root')).status, 200);
+    await logins.nextJson();
+    client.cookie = `modt_sid=stale-from-another-path; ${client.cookie}`;
+    // No history store here: an admin is told so (503), anyone else is sent away.
+    const monitor = await fetch(`${base}/monitor`, {
+      headers: { cookie: client.cookie },
+      redirect: 'manual',
+    });
+    assert.equal(monitor.status, 503);
+    assert.equal((await client.get(`${base}/monitor/history`)).status, 503);
+    assert.equal(await upgrade('/monitor/ws', client.cookie), 503);
+  });
 });

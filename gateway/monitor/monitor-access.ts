@@ -1,4 +1,4 @@
-import type { BrowserSession, SessionRegistry } from '../session-registry.ts';
+import type { BrowserSession, CookieSecrets, SessionRegistry } from '../session-registry.ts';
 
 /** The role whose sessions may watch the conversation. */
 export const MONITOR_ROLE = 'admin';
@@ -13,13 +13,13 @@ export function watches(session: BrowserSession<unknown>): boolean {
   return session.login?.signedIn === true && session.login.role === MONITOR_ROLE;
 }
 
-/** The access of the browser with this cookie secret, checked against its session now. */
+/** The access of the browser with these cookie secrets, checked against its session now. */
 export function monitorAccess<Socket>(
   registry: SessionRegistry<Socket>,
-  secret: string | undefined,
+  secrets: CookieSecrets,
   now: number,
 ): MonitorAccess<Socket> {
-  const session = registry.touch(secret, now);
+  const session = registry.touch(secrets, now);
   if (session === undefined || session.login?.signedIn !== true) {
     return { ok: false, why: 'anonymous' };
   }

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { isHistoryId, type HistoryStore } from '../../router/index.ts';
-import { SESSION_COOKIE, cookieValue, html, json, send, type Reply } from '../http.ts';
+import { SESSION_COOKIE, cookieValues, html, json, send, type Reply } from '../http.ts';
 import { messagePage } from '../pages.ts';
 import type { SessionRegistry } from '../session-registry.ts';
 import { HistoryFeed } from './history-feed.ts';
@@ -88,8 +88,8 @@ export class MonitorRoute {
   }
 
   #page(res: HttpResponse, req: HttpRequest): void {
-    const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
-    const access = monitorAccess(this.#options.registry, secret, this.#options.now());
+    const secrets = cookieValues(req.getHeader('cookie'), SESSION_COOKIE);
+    const access = monitorAccess(this.#options.registry, secrets, this.#options.now());
     if (!access.ok && access.why === 'anonymous') return send(res, toLoginPage());
     if (!access.ok) {
       const page = messagePage('Not allowed', 'The conversation is shown to admins only.');
@@ -104,9 +104,9 @@ export class MonitorRoute {
   }
 
   #history(res: HttpResponse, req: HttpRequest): void {
-    const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
+    const secrets = cookieValues(req.getHeader('cookie'), SESSION_COOKIE);
     const query = new URLSearchParams(req.getQuery() ?? '');
-    const access = monitorAccess(this.#options.registry, secret, this.#options.now());
+    const access = monitorAccess(this.#options.registry, secrets, this.#options.now());
     if (!access.ok && access.why === 'anonymous') {
       return send(res, json('401 Unauthorized', { ok: false, error: 'sign in first' }));
     }

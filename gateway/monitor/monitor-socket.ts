@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse, WebSocket, WebSocketBehavior } from 'uWebSockets.js';
-import { SESSION_COOKIE, cookieValue, send, text } from '../http.ts';
+import { SESSION_COOKIE, cookieValues, send, text } from '../http.ts';
 import { MessageBudget } from '../message-budget.ts';
 import type { BrowserSession, SessionRegistry } from '../session-registry.ts';
 import type { FeedReader, HistoryFeed } from './history-feed.ts';
@@ -94,7 +94,7 @@ export class MonitorSocket {
     const protocol = req.getHeader('sec-websocket-protocol');
     const extensions = req.getHeader('sec-websocket-extensions');
     const origin = req.getHeader('origin');
-    const secret = cookieValue(req.getHeader('cookie'), SESSION_COOKIE);
+    const secrets = cookieValues(req.getHeader('cookie'), SESSION_COOKIE);
     const { publicOrigin, registry, report } = this.#options;
 
     if (this.#stopped) return send(res, text('503 Service Unavailable', 'gateway stopping'));
@@ -103,7 +103,7 @@ export class MonitorSocket {
       return send(res, text('403 Forbidden', 'origin not allowed'));
     }
     const now = this.#options.now();
-    const access = monitorAccess(registry, secret, now);
+    const access = monitorAccess(registry, secrets, now);
     if (!access.ok && access.why === 'anonymous') {
       report({ kind: 'socket-refused', reason: 'session' });
       return send(res, text('401 Unauthorized', 'no signed-in session'));
