@@ -72,6 +72,42 @@ function figuresOf(cell: Cell, rate: number, idle: number): Figure[] {
 }
 
 /**
+ * How each side's latency grows from the fewest idle sessions held to the most, at each rate:
+ * MoDT's growth against the floor's, which the machine's own cost of more open sockets moves
+ * too. Judged on p50: a p99 of 2 × 3 s on a shared machine moves by 2–3× from run to run.
+ */
+function flatness(
+  latency: Record<string, Cell>,
+  rates: readonly number[],
+  idleLevels: readonly number[],
+): Figure[] {
+  const [fewest, most] = [idleLevels[0]!, idleLevels.at(-1)!];
+  const count = (n: number) => n.toLocaleString('en-US');
+  return rates.flatMap((rate) => {
+    const from = latency[`${rate}/s, ${fewest} idle`]!;
+    const to = latency[`${rate}/s, ${most} idle`]!;
+    const where = `${count(rate)} logins/s, ${count(fewest)} → ${count(most)} idle`;
+    const common = { scenario: 'login → redirect', unit: '×', baselineName: "the floor's" };
+    return [
+      figure({
+        ...common,
+        measure: `p50 growth, ${where}`,
+        product: to.product.p50 / from.product.p50,
+        baseline: to.floor.p50 / from.floor.p50,
+        target: 'flat: ≤ 1.25',
+        meets: (_r, product) => product <= 1.25,
+      }),
+      figure({
+        ...common,
+        measure: `p99 growth, ${where}`,
+        product: to.product.p99 / from.product.p99,
+        baseline: to.floor.p99 / from.floor.p99,
+      }),
+    ];
+  });
+}
+
+/**
  * From the login request to the redirect frame at the browser's socket, open-loop at fixed
  * rates, with idle sessions held open beside: MoDT (gateway bundle, dummy-app bundle,
  * Mosquitto) against the floor (a raw uWebSockets.js round trip, two raw Mosquitto hops,
@@ -81,7 +117,7 @@ export const loginRedirect: Scenario = {
   name: 'login redirect',
   async run(context: BenchContext): Promise<ScenarioResult> {
     const quick = context.quick;
-    const idleLevels = quick ? [100] : [1000, 10_000];
+    const idleLevels = quick ? [50, 100] : [1000, 10_000];
     const rates = quick ? [200] : [200, 1000, 2000];
     const rounds = quick ? 1 : 2;
     const durationMs = quick ? 1000 : 3000;
@@ -109,6 +145,8 @@ export const loginRedirect: Scenario = {
           figures.push(...figuresOf(cell, rate, idle));
         }
       }
+
+      if (idleLevels.length > 1) figures.push(...flatness(latency, rates, idleLevels));
 
       details.breakdown = await traceBreakdown(broker.url, sides, durationMs);
       context.log(`login breakdown: ${JSON.stringify(details.breakdown)}`);
