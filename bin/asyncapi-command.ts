@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadUnits } from '../router/index.ts';
 import { renderAsyncApi } from '../deploy/asyncapi.ts';
 import { flag, type Command } from './command.ts';
 import { writeDerived, type DerivedFile } from './deploy-command.ts';
+import { loadCommandUnits } from './load-units.ts';
 import { FUNCTIONS, ROOT } from './paths.ts';
 
 /** asyncapi.yaml, with what protocol/, the units and the gateway's topics make of it. */
-export async function asyncApiFile(): Promise<DerivedFile> {
+export async function asyncApiFile(command = 'asyncapi'): Promise<DerivedFile> {
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     version: string;
   };
-  const units = await loadUnits(FUNCTIONS);
+  const units = await loadCommandUnits(FUNCTIONS, command);
   return { path: join(ROOT, 'asyncapi.yaml'), text: renderAsyncApi(units, version) };
 }
 

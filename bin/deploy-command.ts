@@ -1,13 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { loadUnits } from '../router/index.ts';
 import { renderAcl } from '../deploy/acl.ts';
 import { renderCompose } from '../deploy/compose.ts';
 import { grantsOf } from '../deploy/grants.ts';
 import { writeSecrets } from '../deploy/secrets.ts';
 import { GATEWAY_ACCOUNT } from '../gateway/bus-topics.ts';
 import { flag, text, type Command } from './command.ts';
+import { loadCommandUnits } from './load-units.ts';
 import { FUNCTIONS, ROOT, fromRoot } from './paths.ts';
 
 /** A file derived from the units' declarations, and what they make of it. */
@@ -17,8 +17,8 @@ export interface DerivedFile {
 }
 
 /** The files `modt deploy` writes, each with what the units' declarations make of it. */
-export async function deploymentFiles(): Promise<DerivedFile[]> {
-  const units = await loadUnits(FUNCTIONS);
+export async function deploymentFiles(command = 'deploy'): Promise<DerivedFile[]> {
+  const units = await loadCommandUnits(FUNCTIONS, command);
   return [
     { path: join(ROOT, 'docker-compose.yml'), text: renderCompose(units) },
     { path: join(ROOT, 'deploy/mosquitto/acl'), text: renderAcl(grantsOf(units)) },
@@ -84,7 +84,7 @@ export const secretsCommand: Command = {
     if (!dir) return 'secrets: expected --dir DIR, a folder outside the repository';
     const bad = checkSecretsDir(dir);
     if (bad !== undefined) return bad;
-    const units = await loadUnits(FUNCTIONS);
+    const units = await loadCommandUnits(FUNCTIONS, 'secrets');
     const result = await writeSecrets(dir, grantsOf(units));
     const added = result.added.length > 0 ? result.added.join(', ') : 'none';
     process.stdout.write(`secrets in ${result.dir}; new broker accounts: ${added}\n`);

@@ -5,6 +5,7 @@ import { GATEWAY_ACCOUNT } from '../gateway/bus-topics.ts';
 import type { Command } from './command.ts';
 import { asyncApiFile } from './asyncapi-command.ts';
 import { deploymentFiles, writeDerived } from './deploy-command.ts';
+import { loadCommandUnits } from './load-units.ts';
 import { FUNCTIONS, fromRoot } from './paths.ts';
 import { testSource, unitSource } from './unit-template.ts';
 
@@ -44,10 +45,12 @@ export const newCommand: Command = {
       return 1;
     }
 
+    // The derived files need the units loaded: found out before anything is written.
+    await loadCommandUnits(FUNCTIONS, 'new');
     await writeFile(unitFile, unitSource(name), { flag: 'wx' });
     await writeFile(testFile, testSource(name), { flag: 'wx' });
     process.stdout.write(`created ${fromRoot(unitFile)} and ${fromRoot(testFile)}\n`);
-    const derived = [...(await deploymentFiles()), await asyncApiFile()];
+    const derived = [...(await deploymentFiles('new')), await asyncApiFile('new')];
     const code = await writeDerived(derived, false, 'deploy');
     process.stdout.write(
       `next: edit ${fromRoot(unitFile)}, then npm test -- ${fromRoot(testFile)}, then npm start\n`,

@@ -1,7 +1,6 @@
 import {
   deliver,
   functionsFolder,
-  loadUnits,
   openHistoryStore,
   readUnitSettings,
   subscriptionOf,
@@ -11,6 +10,7 @@ import {
   type Output,
 } from '../router/index.ts';
 import { flag, text, type Command } from './command.ts';
+import { loadCommandUnits } from './load-units.ts';
 import {
   QUERY_HELP,
   QUERY_OPTIONS,
@@ -47,7 +47,7 @@ ${QUERY_HELP} (default 1000)
     const query = readQuery(parsed, 1000);
     if (typeof query === 'string') return query;
 
-    const units = await loadUnits(functionsFolder(process.env));
+    const units = await loadCommandUnits(functionsFolder(process.env), 'replay');
     const unit = units.find((u) => u.name === name);
     if (unit === undefined) {
       return `--unit: no unit named '${name}'; there are ${units.map((u) => u.name).join(', ')}`;
