@@ -20,6 +20,7 @@ import {
   SESSION_COOKIE,
   answerWithoutBody,
   cookieValues,
+  getAndHead,
   html,
   json,
   send,
@@ -316,15 +317,18 @@ export class Gateway extends EventEmitter {
     const notFound = (res: HttpResponse) => {
       send(res, html('404 Not Found', messagePage('Not found', 'Nothing here.')));
     };
-    return this.#monitor
-      .routes(app, guard)
-      .get('/', guard((res, req) => this.#login.page(res, req)))
+    const pages: [string, (res: HttpResponse, req: HttpRequest) => void][] = [
+      ['/', (res, req) => this.#login.page(res, req)],
+      ['/apps/:app/', (res, req) => this.#appPage(res, req)],
+      ['/healthz', (res) => this.#health(res)],
+      ['/metrics', (res, req) => this.#metricsPage(res, req)],
+      ['/assets/login.js', script],
+      ['/assets/style.css', style],
+    ];
+    this.#monitor.routes(app, guard);
+    for (const [pattern, handler] of pages) getAndHead(app, pattern, guard(handler));
+    return app
       .post('/login', guard((res, req) => this.#login.post(res, req)))
-      .get('/apps/:app/', guard((res, req) => this.#appPage(res, req)))
-      .get('/healthz', guard((res) => this.#health(res)))
-      .get('/metrics', guard((res, req) => this.#metricsPage(res, req)))
-      .get('/assets/login.js', guard(script))
-      .get('/assets/style.css', guard(style))
       .ws<SocketData>('/ws', this.#sockets.behavior())
       .any('/*', guard(notFound));
   }

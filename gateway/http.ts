@@ -1,4 +1,4 @@
-import type { HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 
 export const SESSION_COOKIE = 'modt_sid';
 
@@ -83,6 +83,20 @@ const headResponses = new WeakSet<HttpResponse>();
  */
 export function answerWithoutBody(res: HttpResponse): void {
   headResponses.add(res);
+}
+
+/**
+ * Routes GET and HEAD of `pattern` to one handler: a HEAD is answered as its GET would be,
+ * without the body (RFC 9110 §9.3.2), not with the 404 of a route that is not there.
+ * uWebSockets.js routes each method on its own; the handler is to go through the guard
+ * that marks a HEAD's response (`answerWithoutBody`).
+ */
+export function getAndHead(
+  app: TemplatedApp,
+  pattern: string,
+  handler: (res: HttpResponse, req: HttpRequest) => void,
+): TemplatedApp {
+  return app.get(pattern, handler).head(pattern, handler);
 }
 
 /** Writes a whole reply in one corked batch. */

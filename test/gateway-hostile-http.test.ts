@@ -154,6 +154,33 @@ describe('methods the gateway does not serve', () => {
       assert.match(received.slice(first + 4), /^HTTP\/1\.1 200 OK\r\n/);
       assert.match(received, /"status":"ok"/);
     });
+
+  const served = [
+    '/',
+    '/healthz',
+    '/metrics',
+    '/assets/login.js',
+    '/assets/style.css',
+    '/apps/notes/',
+    '/monitor',
+    '/monitor/history',
+    '/assets/monitor.js',
+  ];
+  for (const path of served) {
+    test(`a HEAD of ${path} is answered with its GET's status and type, and no body`,
+      async () => {
+        const get = await fetch(`http://127.0.0.1:${gateway.port}${path}`, { redirect: 'manual' });
+        const head = 'HEAD ' + path + ' HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+        const next = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+        const received = await exchange(gateway.port, head + next);
+        const end = received.indexOf('\r\n\r\n');
+        const status = received.slice(0, received.indexOf('\r\n'));
+        assert.equal(status, `HTTP/1.1 ${get.status} ${get.statusText}`);
+        const type = /\r\ncontent-type: ([^\r]*)\r\n/i.exec(received.slice(0, end))?.[1] ?? null;
+        assert.equal(type, get.headers.get('content-type'));
+        assert.match(received.slice(end + 4), /^HTTP\/1\.1 200 OK\r\n/, 'no body after it');
+      });
+  }
 });
 
 describe('a stale modt_sid sent before the live one hides nothing', () => {

@@ -1,6 +1,14 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { isHistoryId, type HistoryStore } from '../../router/index.ts';
-import { SESSION_COOKIE, cookieValues, html, json, send, type Reply } from '../http.ts';
+import {
+  SESSION_COOKIE,
+  cookieValues,
+  getAndHead,
+  html,
+  json,
+  send,
+  type Reply,
+} from '../http.ts';
 import { messagePage } from '../pages.ts';
 import type { SessionRegistry } from '../session-registry.ts';
 import { HistoryFeed } from './history-feed.ts';
@@ -69,12 +77,11 @@ export class MonitorRoute {
   routes(app: TemplatedApp, guard: Guard): TemplatedApp {
     const script = asset('text/javascript', MONITOR_SCRIPT);
     const style = asset('text/css', MONITOR_STYLE);
-    return app
-      .get('/monitor', guard((res, req) => this.#page(res, req)))
-      .get('/monitor/history', guard((res, req) => this.#history(res, req)))
-      .get(MONITOR_SCRIPT_PATH, guard((res) => send(res, script)))
-      .get(MONITOR_STYLE_PATH, guard((res) => send(res, style)))
-      .ws('/monitor/ws', this.#sockets.behavior());
+    getAndHead(app, '/monitor', guard((res, req) => this.#page(res, req)));
+    getAndHead(app, '/monitor/history', guard((res, req) => this.#history(res, req)));
+    getAndHead(app, MONITOR_SCRIPT_PATH, guard((res) => send(res, script)));
+    getAndHead(app, MONITOR_STYLE_PATH, guard((res) => send(res, style)));
+    return app.ws('/monitor/ws', this.#sockets.behavior());
   }
 
   /** Closes the pages of sessions that ended or are no admin's any more. */
