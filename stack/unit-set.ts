@@ -13,6 +13,7 @@ import {
   type MetricsRegistry,
   type UnitRunner,
 } from '../router/index.ts';
+import { unitNameMismatch } from './unit-file-name.ts';
 
 export interface UnitSetOptions {
   /** The stack's environment, the broker's URL in it. */
@@ -51,7 +52,7 @@ const READY_TIMEOUT_MS = 10_000;
 /**
  * The units of one folder, each on a runner of its own: started together, then one file at
  * a time reloaded, added or removed while the others keep their connections. A file that
- * does not import, or whose unit name another file has, leaves the running unit as it was.
+ * does not import, or whose unit is not named after it, leaves the running unit as it was.
  * Emits `reloaded`, `added`, `removed` and `reload-failed`.
  */
 export class UnitSet extends EventEmitter {
@@ -69,8 +70,7 @@ export class UnitSet extends EventEmitter {
    * Starts every unit of the folder and waits, up to the ready timeout, for each to be
    * subscribed, so that what the stack prints next is true; one that is not by then goes on
    * connecting by itself. Every file is imported and checked before any unit connects: a
-   * file that does not import, or two files of one unit name (one MQTT client id, whose
-   * connections would close each other at the broker, 3.1.4-2), rejects naming the files.
+   * file that does not import, or whose unit is not named after it, rejects naming it.
    * Resolves with whether every unit was subscribed in time.
    */
   async startAll(folder: string): Promise<boolean> {
@@ -79,11 +79,9 @@ export class UnitSet extends EventEmitter {
       const unit = await importUnit(file).catch((err: Error) => {
         throw new Error(`${basename(file)}: ${err.message}`);
       });
-      const owner = loaded.find(([, other]) => other.name === unit.name);
-      if (owner !== undefined) {
-        const taken = `unit name '${unit.name}' is taken by ${basename(owner[0])}`;
-        throw new Error(`${basename(file)}: ${taken}`);
-      }
+      // Named after its file, no unit has another's name, and so no other's client id.
+      const mismatch = unitNameMismatch(file, unit);
+      if (mismatch !== undefined) throw new Error(mismatch);
       loaded.push([file, unit]);
     }
     checkClientIds(this.#options.env, loaded.map(([, unit]) => unit.name));
@@ -129,10 +127,8 @@ export class UnitSet extends EventEmitter {
     } catch (err) {
       return this.#failed(file, (err as Error).message);
     }
-    const owner = [...this.#running].find(([f, r]) => f !== file && r.unit.name === unit.name);
-    if (owner !== undefined) {
-      return this.#failed(file, `unit name '${unit.name}' is taken by ${basename(owner[0])}`);
-    }
+    const mismatch = unitNameMismatch(file, unit);
+    if (mismatch !== undefined) return this.#failed(file, mismatch);
     const others = [...this.#running].filter(([f]) => f !== file).map(([, r]) => r.unit.name);
     try {
       checkClientIds(this.#options.env, [...others, unit.name]);

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { runModt as modt } from './support/index.ts';
 
@@ -10,6 +14,22 @@ test('modt replay with a MODT_FUNCTIONS_DIR that is no folder exits 1 naming it'
   const result = await modt(['replay', '--unit', 'x'], { env });
   assert.equal(result.code, 1);
   assert.match(result.stderr, /MODT_ERR_SETTING_INVALID: MODT_FUNCTIONS_DIR: expected a folder/);
+});
+
+test('modt replay on a unit not named after its file exits 1 naming the file', async (t) => {
+  const folder = await mkdtemp(join(tmpdir(), 'modt-cli-usage-'));
+  t.after(() => rm(folder, { recursive: true, force: true }));
+  await writeFile(join(folder, 'package.json'), '{ "type": "module" }\n');
+  const router = pathToFileURL(fileURLToPath(new URL('../router/index.ts', import.meta.url)));
+  const unit = `import { RAW, defineUnit } from '${router.href}';
+export default defineUnit({ name: 'other', subscribe: { 'modt/x': RAW }, publishes: [],
+  handle: () => [] });
+`;
+  await writeFile(join(folder, 'mine.ts'), unit);
+  const result = await modt(['replay', '--unit', 'other'], { env: { MODT_FUNCTIONS_DIR: folder } });
+  assert.equal(result.code, 1);
+  const said = "modt: mine.ts: its unit is named 'other'; a unit is named after its file ('mine')";
+  assert.equal(result.stderr, `${said}\n`);
 });
 
 const COMMANDS = ['new', 'tail', 'history', 'replay', 'users', 'asyncapi', 'deploy', 'secrets'];

@@ -49,10 +49,12 @@ async function refusedStart(env: Record<string, string>): Promise<string> {
 }
 
 describe('npm start refuses a folder of units it cannot run', { concurrency: 2 }, () => {
-  test('two files of one unit name stop it with a line naming both', async (t) => {
+  test('a unit not named after its file stops it with a line naming both', async (t) => {
+    // A copy of a unit under another file name: two units of one client id.
     const env = await stackEnv(t, { 'echo.ts': unit('echo'), 'echo-copy.ts': unit('echo') });
     const output = await refusedStart(env);
-    assert.match(output, /"reason":"echo.ts: unit name 'echo' is taken by echo-copy.ts"/);
+    const said = "echo-copy.ts: its unit is named 'echo'; a unit is named after its file";
+    assert.ok(output.includes(`"reason":"${said} ('echo-copy')"`), output);
     assert.doesNotMatch(output, /unit ready/, 'no unit connected');
   });
 

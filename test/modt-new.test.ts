@@ -11,7 +11,7 @@ import { loadUnits } from '../router/index.ts';
 import { runModt } from './support/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FOLDERS = ['bin', 'deploy', 'functions', 'gateway', 'protocol', 'router'];
+const FOLDERS = ['bin', 'deploy', 'functions', 'gateway', 'protocol', 'router', 'stack'];
 const FILES = ['package.json', 'tsconfig.json', 'build.mjs', 'docker-compose.yml', 'asyncapi.yaml'];
 
 /**
