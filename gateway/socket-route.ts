@@ -152,7 +152,7 @@ export class SocketRoute {
     if (session.sockets.size >= max) {
       const address = clientAddressOf(peerAddress(res), forwardedFor, this.#options.proxies);
       const reason = `a session with ${max} sockets open opened another: refused`;
-      const refusal = { code: ErrorCodes.SOCKET_FLOODED, reason, address };
+      const refusal = { code: ErrorCodes.SOCKETS_EXCEEDED, reason, address };
       this.#options.report({ kind: 'refused', refusal });
       return send(res, text('429 Too Many Requests', 'too many sockets for this session'));
     }

@@ -53,6 +53,8 @@ export const ErrorCodes = {
   LOGIN_THROTTLED: 'MODT_ERR_LOGIN_THROTTLED',
   /** A browser socket sent more messages than its budget allows. */
   SOCKET_FLOODED: 'MODT_ERR_SOCKET_FLOODED',
+  /** A session opened more browser sockets than it may hold at once. */
+  SOCKETS_EXCEEDED: 'MODT_ERR_SOCKETS_EXCEEDED',
   /** A browser session outlived its idle or absolute limit. */
   SESSION_EXPIRED: 'MODT_ERR_SESSION_EXPIRED',
   /** A setting from the environment has a value that cannot be used. */

@@ -131,24 +131,24 @@ describe('a session holds a bounded number of sockets', () => {
     });
   }
 
-  const refusedLines = () => lines.filter((line) => line.code === ErrorCodes.SOCKET_FLOODED);
+  const refusedLines = () => lines.filter((line) => line.code === ErrorCodes.SOCKETS_EXCEEDED);
 
   test('one socket past the limit is refused with 429, logged with its code and counted',
     async (t) => {
       const browser = await browserOn(t);
       const open = [await tab(t, browser), await tab(t, browser), await tab(t, browser)];
       assert.ok(open.every((socket) => socket instanceof WebSocket));
-      const counted = gateway.stats.refused[ErrorCodes.SOCKET_FLOODED] ?? 0;
+      const counted = gateway.stats.refused[ErrorCodes.SOCKETS_EXCEEDED] ?? 0;
 
       assert.equal(await tab(t, browser), 429);
-      assert.equal(gateway.stats.refused[ErrorCodes.SOCKET_FLOODED], counted + 1);
+      assert.equal(gateway.stats.refused[ErrorCodes.SOCKETS_EXCEEDED], counted + 1);
       const line = refusedLines().at(-1);
       assert.equal(line?.msg, 'request refused');
       assert.equal(line?.level, 40);
       assert.equal(line?.address, '127.0.0.1');
       assert.match(String(line?.reason), new RegExp(`^a session with ${MAX} sockets open`));
       const metrics = await (await fetch(`${base}/metrics`)).text();
-      const counter = `modt_gateway_refused_total{code="${ErrorCodes.SOCKET_FLOODED}"}`;
+      const counter = `modt_gateway_refused_total{code="${ErrorCodes.SOCKETS_EXCEEDED}"}`;
       assert.ok(metrics.includes(`${counter} ${counted + 1}`), metrics);
     });
 
