@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { deleteUser, putUser, readUsersFile } from '../gateway/index.ts';
 import { text, type Command, type Outcome } from './command.ts';
 import { readSecret } from './read-secret.ts';
@@ -23,6 +25,8 @@ modt users list [--file PATH]
   async run(parsed) {
     const [sub, name, ...rest] = parsed.positionals;
     const file = text(parsed, 'file') ?? process.env.MODT_USERS_FILE ?? 'users.json';
+    const badFile = checkFile(file);
+    if (badFile !== undefined) return badFile;
     if (sub === 'list') return listUsers(file);
     if (sub !== 'add' && sub !== 'remove') {
       return `users: expected add, remove or list, got '${sub ?? ''}'`;
@@ -41,6 +45,15 @@ modt users list [--file PATH]
     return addUser(file, name, role);
   },
 };
+
+/** Why a path cannot be a users file, said before a password is typed for it. */
+function checkFile(file: string): string | undefined {
+  const found = statSync(file, { throwIfNoEntry: false });
+  if (found?.isDirectory()) return `--file: expected a users file, got '${file}', a folder`;
+  const folder = dirname(resolve(file));
+  if (!existsSync(folder)) return `--file: expected a file in a folder that exists, got '${file}'`;
+  return undefined;
+}
 
 /** What the users file takes (gateway/user-store.ts), checked before the password prompt. */
 const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;

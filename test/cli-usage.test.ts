@@ -76,6 +76,11 @@ const misuse: { args: string[]; message: RegExp }[] = [
   // Said before a password is asked for; with none given, the empty one would be said.
   { args: ['users', 'add', 'bad name'], message: /users add: expected a username of 1-64/ },
   { args: ['users', 'add', 'bob', '--role', 'Admin'], message: /--role: expected a lowercase/ },
+  { args: ['users', 'list', '--file', '/'], message: /--file: expected a users file, got '\/'/ },
+  {
+    args: ['users', 'add', 'bob', '--file', '/no/such/folder/users.json'],
+    message: /--file: expected a file in a folder that exists, got '\/no\/such/,
+  },
   { args: ['new'], message: /new: expected a unit name/ },
   { args: ['new', 'Hello_App'], message: /expected a lowercase kebab-case name/ },
   { args: ['new', 'gateway'], message: /'gateway' names a part of the deployment/ },
