@@ -26,7 +26,7 @@ import {
 } from '../gateway/index.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 import { checkHistoryFile } from './history-file.ts';
-import { unknownSettings } from './setting-names.ts';
+import { unknownSettings, type UnknownSetting } from './setting-names.ts';
 import { stopStack } from './stop-stack.ts';
 import { UnitSet } from './unit-set.ts';
 
@@ -133,27 +133,13 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
 
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
-    const account = env.MODT_USERS_FILE ? `users from ${env.MODT_USERS_FILE}` : 'demo / demo';
-    const history = env.MODT_REDIS_URL ? 'Redis' : env.MODT_HISTORY_FILE || '.modt/history.jsonl';
-    const monitor = new URL('/monitor', options.publicUrl).href;
-    const admin = adminAccount(adminPassword, file, records);
-    console.log(`\nMoDT is up: open ${options.publicUrl.href} and sign in as ${account}.`);
-    if (portOf(options.publicUrl) !== gateway.port) {
-      const proxied = `${options.publicUrl.origin} must lead there (MODT_PUBLIC_URL)`;
-      console.log(`The gateway listens on port ${gateway.port}: ${proxied}.`);
-    }
-    console.log(`Watch the conversation at ${monitor}, signed in as ${admin}`);
-    const bus = redact(new URL(env.MODT_MQTT_URL!));
-    if (onBus) console.log(`The bus: ${bus} (MODT_MQTT_URL=${bus} npm run modt -- tail).`);
-    else console.log(`The bus: ${bus} cannot be reached yet (MODT_MQTT_URL); all keep trying.`);
-    console.log(`History: ${history} (npm run modt -- history). Stop with Ctrl-C.`);
-    if (units.units.length === 0) {
-      console.log(`No units in ${folder}: no app will answer a login (MODT_FUNCTIONS_DIR).`);
-    }
-    for (const { name, nearest } of unknown) {
-      console.log(`Not a setting, ignored: ${name}${nearest ? ` (meant ${nearest}?)` : ''}.`);
-    }
-    console.log('');
+    const banner = bannerLines({
+      env, adminPassword, records, folder, onBus, unknown,
+      publicUrl: options.publicUrl,
+      gatewayPort: gateway.port,
+      units: units.units.length,
+    });
+    console.log(['', ...banner, ''].join('\n'));
   } catch (err) {
     const code = err instanceof ModtFailure ? err.code : undefined;
     log.fatal({ code, reason: (err as Error).message }, 'stack cannot start');
@@ -162,12 +148,54 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
   }
 }
 
+/** What the banner is made of. */
+interface BannerFacts {
+  env: Env;
+  adminPassword: string;
+  /** The users of MODT_USERS_FILE, when it is set. */
+  records?: UserRecord[];
+  folder: string;
+  units: number;
+  onBus: boolean;
+  unknown: readonly UnknownSetting[];
+  publicUrl: URL;
+  gatewayPort: number;
+}
+
+/** The lines `npm start` prints once it runs: where to go, as whom, and what is amiss. */
+function bannerLines(facts: BannerFacts): string[] {
+  const { env, publicUrl } = facts;
+  const account = env.MODT_USERS_FILE ? `users from ${env.MODT_USERS_FILE}` : 'demo / demo';
+  const lines = [`MoDT is up: open ${publicUrl.href} and sign in as ${account}.`];
+  if (portOf(publicUrl) !== facts.gatewayPort) {
+    const proxied = `${publicUrl.origin} must lead there (MODT_PUBLIC_URL)`;
+    lines.push(`The gateway listens on port ${facts.gatewayPort}: ${proxied}.`);
+  }
+  const monitor = new URL('/monitor', publicUrl).href;
+  lines.push(`Watch the conversation at ${monitor}, signed in as ${adminAccount(facts)}`);
+
+  const bus = redact(new URL(env.MODT_MQTT_URL!));
+  lines.push(facts.onBus
+    ? `The bus: ${bus} (MODT_MQTT_URL=${bus} npm run modt -- tail).`
+    : `The bus: ${bus} cannot be reached yet (MODT_MQTT_URL); all keep trying.`);
+  const history = env.MODT_REDIS_URL ? 'Redis' : env.MODT_HISTORY_FILE || DEFAULT_HISTORY_FILE;
+  lines.push(`History: ${history} (npm run modt -- history). Stop with Ctrl-C.`);
+
+  if (facts.units === 0) {
+    lines.push(`No units in ${facts.folder}: no app will answer a login (MODT_FUNCTIONS_DIR).`);
+  }
+  for (const { name, nearest } of facts.unknown) {
+    lines.push(`Not a setting, ignored: ${name}${nearest ? ` (meant ${nearest}?)` : ''}.`);
+  }
+  return lines;
+}
+
 /** Who the banner says may open /monitor: the made admin, or one of the users file. */
-function adminAccount(password: string, file?: string, records?: UserRecord[]): string {
-  if (records === undefined) return `admin / ${password}`;
+function adminAccount({ adminPassword, records, env }: BannerFacts): string {
+  if (records === undefined) return `admin / ${adminPassword}`;
   if (records.some((r) => r.role === ADMIN_USER.role)) return 'an admin of that file';
-  return `an admin, which that file has none of (npm run modt -- users add NAME --role admin` +
-    ` --file ${file})`;
+  const add = `npm run modt -- users add NAME --role admin --file ${env.MODT_USERS_FILE}`;
+  return `an admin, which that file has none of (${add})`;
 }
 
 /** The port a URL names, or its scheme's default. */
