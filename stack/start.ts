@@ -177,7 +177,7 @@ function bannerLines(facts: BannerFacts): string[] {
   const bus = redact(new URL(env.MODT_MQTT_URL!));
   lines.push(facts.onBus
     ? `The bus: ${bus} (MODT_MQTT_URL=${bus} npm run modt -- tail).`
-    : `The bus: ${bus} cannot be reached yet (MODT_MQTT_URL); all keep trying.`);
+    : `The bus: ${bus} not connected yet (MODT_MQTT_URL; the lines above say why), still trying.`);
   const history = env.MODT_REDIS_URL ? 'Redis' : env.MODT_HISTORY_FILE || DEFAULT_HISTORY_FILE;
   lines.push(`History: ${history} (npm run modt -- history). Stop with Ctrl-C.`);
 
