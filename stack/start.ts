@@ -82,6 +82,7 @@ export async function runStack(mode: StackMode = {}): Promise<void> {
   const stop = async (signal: string) => {
     log.info({ signal }, 'stack stopping');
     await stopStack({ gateway, units, history: historyStore, broker });
+    log.info({ signal }, 'stack stopped');
     process.exit(0);
   };
 

@@ -98,3 +98,11 @@ test('npm start on a folder with no unit says in its banner that no app will ans
   const said = `No units in ${env.MODT_FUNCTIONS_DIR}: no app will answer a login`;
   assert.ok(stack.output().includes(said), stack.output());
 });
+
+test('npm start, sent SIGTERM, says it stopped once every part has, and exits 0', async (t) => {
+  const stack = await startStack(await stackEnv(t, { 'one.ts': unit('one') }));
+  assert.equal(await stack.stop(), 0);
+  const output = stack.output();
+  assert.match(output, /"signal":"SIGTERM","msg":"stack stopping"/);
+  assert.match(output.slice(output.indexOf('stack stopping')), /"msg":"stack stopped"/);
+});
