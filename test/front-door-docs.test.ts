@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -26,3 +26,23 @@ for (const guide of GUIDES) {
     assert.deepEqual(missing, []);
   });
 }
+
+/** Read by name in the gateway's and a unit's settings, not a knob for users. */
+const UNDOCUMENTED = new Set(['MODT_UWS_BINARY']);
+
+test("every MODT_ variable the gateway and the router read is in README.md's settings", () => {
+  const read = new Set<string>();
+  for (const folder of ['gateway', 'router']) {
+    for (const path of readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })) {
+      if (!path.endsWith('.ts') || path.endsWith('.test.ts')) continue;
+      const text = readFileSync(join(ROOT, folder, path), 'utf8');
+      for (const [, name] of text.matchAll(/(?:['`]|env\.)(MODT_[A-Z0-9_]*[A-Z0-9])\b/g)) {
+        if (!name!.startsWith('MODT_ERR_')) read.add(name!);
+      }
+    }
+  }
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const rows = new Set([...readme.matchAll(/^\| `(MODT_[A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+  const missing = [...read].filter((name) => !rows.has(name) && !UNDOCUMENTED.has(name));
+  assert.deepEqual(missing.sort(), []);
+});
