@@ -1,5 +1,5 @@
 import { ErrorCodes, ModtFailure, DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/index.ts';
-import { DEFAULT_MQTT_URL, readPort, readPositiveInt, readUrl, type Env } from '../router/index.ts';
+import { DEFAULT_MQTT_URL, checkLogLevel, readPort, readPositiveInt, readUrl, type Env } from '../router/index.ts';
 import { TrustedProxies } from './client-address.ts';
 import { MIN_METRICS_TOKEN_CHARS } from './metrics-token.ts';
 import type { GatewayOptions } from './gateway.ts';
@@ -10,6 +10,7 @@ export const DEFAULT_PORT = 8080;
 
 /** The gateway's settings from the environment, checked once, each with its default. */
 export function readGatewayOptions(env: Env, users: UserStore): GatewayOptions {
+  checkLogLevel(env);
   const port = readPort(env, 'PORT', DEFAULT_PORT);
   const fallbackUrl = `http://localhost:${port || DEFAULT_PORT}`;
   const publicUrl = readUrl(env, 'MODT_PUBLIC_URL', fallbackUrl, ['http', 'https']);

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { ErrorCodes } from '../protocol/index.ts';
+import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
+import type { Env } from './settings.ts';
 
 export type { Logger } from 'pino';
 
@@ -25,11 +26,22 @@ export function createLogger(name: string, destination?: LogDestination): Logger
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   const log = pino(options, destination ?? standardOutput());
+  // The process stops at its settings (checkLogLevel); until then its lines go out at info.
   if (!known) {
-    const reason = `MODT_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got '${asked}'`;
-    log.warn({ code: ErrorCodes.SETTING_INVALID, reason }, 'logging at info');
+    log.warn({ code: ErrorCodes.SETTING_INVALID, reason: levelReason(asked) }, 'logging at info');
   }
   return log;
+}
+
+/** Stops start-up, as any bad setting does, when MODT_LOG_LEVEL names no level. */
+export function checkLogLevel(env: Env): void {
+  const asked = env.MODT_LOG_LEVEL || 'info';
+  if (LOG_LEVELS.includes(asked)) return;
+  throw new ModtFailure(ErrorCodes.SETTING_INVALID, levelReason(asked));
+}
+
+function levelReason(asked: string): string {
+  return `MODT_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got '${asked}'`;
 }
 
 let stdout: LogDestination | undefined;

@@ -1,5 +1,6 @@
 import { ModtFailure, ErrorCodes, DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/index.ts';
 import { DEFAULT_MAX_PACKET_BYTES } from './unit-runner.ts';
+import { checkLogLevel } from './logger.ts';
 import { readPositiveInt, readUrl, type Env } from './settings.ts';
 
 /** The settings every unit process shares, checked once at start. */
@@ -13,6 +14,7 @@ export interface RuntimeOptions {
 export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
 
 export function readRuntimeOptions(env: Env): RuntimeOptions {
+  checkLogLevel(env);
   const clientId = env.MODT_CLIENT_ID || undefined;
   if (clientId !== undefined && !/^[\w.:-]{1,64}$/.test(clientId)) {
     const message = `MODT_CLIENT_ID: expected 1-64 letters, digits or ._:-, got '${clientId}'`;

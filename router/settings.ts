@@ -16,13 +16,17 @@ export function readUnitSettings<S extends Record<string, string>>(defaults: S, 
   return settings as S;
 }
 
+/** A number as a setting is written: decimal digits, no sign, blank, point, exponent or 0x. */
+const DIGITS = /^[0-9]+$/;
+
 /** Reads a positive integer variable, or stops start-up with a line that names it. */
 export function readPositiveInt(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
+  const value = DIGITS.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ModtFailure(ErrorCodes.SETTING_INVALID, `${name}: expected a positive integer, got '${raw}'`);
+    const message = `${name}: expected a positive integer, got '${raw}'`;
+    throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
   }
   return value;
 }
@@ -31,9 +35,10 @@ export function readPositiveInt(env: Env, name: string, fallback: number): numbe
 export function readPort(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
+  const value = DIGITS.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < 0 || value > 65535) {
-    throw new ModtFailure(ErrorCodes.SETTING_INVALID, `${name}: expected a port 0-65535, got '${raw}'`);
+    const message = `${name}: expected a port 0-65535, got '${raw}'`;
+    throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
   }
   return value;
 }
@@ -49,7 +54,8 @@ export function readUrl(env: Env, name: string, fallback: string, schemes: reado
   }
   if (!schemes.includes(url.protocol.slice(0, -1))) {
     const expected = schemes.map((s) => `${s}://`).join(' or ');
-    throw new ModtFailure(ErrorCodes.SETTING_INVALID, `${name}: expected ${expected}, got '${raw}'`);
+    const message = `${name}: expected ${expected}, got '${raw}'`;
+    throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
   }
   return url;
 }

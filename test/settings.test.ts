@@ -20,6 +20,13 @@ import {
 const badSettings: { env: Record<string, string>; names: string }[] = [
   { env: { PORT: 'eighty' }, names: 'PORT' },
   { env: { PORT: '70000' }, names: 'PORT' },
+  // Number() reads each of these as 8080 or 1000; a setting is decimal digits only.
+  { env: { PORT: ' 8080' }, names: 'PORT' },
+  { env: { PORT: '0x1f90' }, names: 'PORT' },
+  { env: { PORT: '8080.0' }, names: 'PORT' },
+  { env: { MODT_ANSWER_TTL_MS: '1e3' }, names: 'MODT_ANSWER_TTL_MS' },
+  { env: { MODT_MAX_SESSIONS: '+100' }, names: 'MODT_MAX_SESSIONS' },
+  { env: { MODT_LOG_LEVEL: 'verbose' }, names: 'MODT_LOG_LEVEL' },
   { env: { MODT_PUBLIC_URL: 'localhost:8080' }, names: 'MODT_PUBLIC_URL' },
   { env: { MODT_PUBLIC_URL: 'ftp://example.test/' }, names: 'MODT_PUBLIC_URL' },
   { env: { MODT_MQTT_URL: 'http://broker:1883' }, names: 'MODT_MQTT_URL' },
@@ -54,8 +61,13 @@ test('a long MODT_METRICS_TOKEN with a space says where it is, not only its leng
   });
 });
 
-test('a unit refuses a bad MODT_CLIENT_ID or MODT_MAX_PACKET_BYTES by name', () => {
-  const bad = [['MODT_CLIENT_ID', 'has spaces'], ['MODT_MAX_PACKET_BYTES', '0']] as const;
+test('a unit refuses a bad MODT_CLIENT_ID, MODT_MAX_PACKET_BYTES or MODT_LOG_LEVEL by name', () => {
+  const bad = [
+    ['MODT_CLIENT_ID', 'has spaces'],
+    ['MODT_MAX_PACKET_BYTES', '0'],
+    ['MODT_MAX_PACKET_BYTES', '1e6'],
+    ['MODT_LOG_LEVEL', 'INFO'],
+  ] as const;
   for (const [name, value] of bad) {
     assert.throws(() => readRuntimeOptions({ [name]: value }), (err: Error & { code?: string }) => {
       assert.equal(err.code, ErrorCodes.SETTING_INVALID);
