@@ -57,6 +57,8 @@ export const ErrorCodes = {
   SOCKETS_EXCEEDED: 'MODT_ERR_SOCKETS_EXCEEDED',
   /** A browser session outlived its idle or absolute limit. */
   SESSION_EXPIRED: 'MODT_ERR_SESSION_EXPIRED',
+  /** A unit file that does not load, or whose definition the runtime cannot run. */
+  UNIT_INVALID: 'MODT_ERR_UNIT_INVALID',
   /** A setting from the environment has a value that cannot be used. */
   SETTING_INVALID: 'MODT_ERR_SETTING_INVALID',
   /** A port to listen on is taken. */

@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ErrorCodes, ModtFailure } from '../protocol/index.ts';
 import type { Env } from './settings.ts';
 import type { AnyUnit } from './unit.ts';
+import { unitShapeProblem } from './unit-shape.ts';
 
 /** The repository's `functions/`: where the units are unless `MODT_FUNCTIONS_DIR` says. */
 export const FUNCTIONS_DIR = fileURLToPath(new URL('../functions/', import.meta.url));
@@ -38,8 +39,11 @@ export async function importUnit(file: string, version?: number): Promise<AnyUni
   const module = (await import(url.href)) as { default?: AnyUnit };
   const unit = module.default;
   if (!unit || typeof unit.handle !== 'function' || typeof unit.name !== 'string') {
-    throw new Error(`${file}: its default export is not a unit (use defineUnit)`);
+    const message = `${file}: its default export is not a unit (use defineUnit)`;
+    throw new ModtFailure(ErrorCodes.UNIT_INVALID, message);
   }
+  const problem = unitShapeProblem(unit);
+  if (problem !== undefined) throw new ModtFailure(ErrorCodes.UNIT_INVALID, `${file}: ${problem}`);
   return unit;
 }
 

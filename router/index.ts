@@ -1,4 +1,5 @@
 export { RAW, defineUnit, publish, record } from './unit.ts';
+export { unitShapeProblem, MAX_UNIT_NAME_CHARS } from './unit-shape.ts';
 export type {
   AnyUnit,
   Output,
@@ -59,7 +60,7 @@ export {
   loadUnits,
   unitFiles,
 } from './discover.ts';
-export { createLogger, type Logger, type LogDestination } from './logger.ts';
+export { checkLogLevel, createLogger, type Logger, type LogDestination } from './logger.ts';
 export {
   FileStore,
   RedisStreamStore,

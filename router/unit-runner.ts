@@ -15,6 +15,7 @@ import { MqttLink } from './mqtt-link.ts';
 import { prepareOutput } from './prepare-output.ts';
 import { RecordWriter } from './record-writer.ts';
 import { topicMatches } from './topic-filter.ts';
+import { unitShapeProblem } from './unit-shape.ts';
 import { RAW, type AnyUnit, type Output, type Subscriptions, type UnitContext } from './unit.ts';
 
 export interface UnitRunnerOptions {
@@ -106,6 +107,10 @@ export class UnitRunner extends EventEmitter {
 
   constructor(unit: AnyUnit, options: UnitRunnerOptions) {
     super();
+    const problem = unitShapeProblem(unit);
+    if (problem !== undefined) {
+      throw new ModtFailure(ErrorCodes.UNIT_INVALID, `unit ${String(unit.name)}: ${problem}`);
+    }
     this.unit = unit;
     this.#options = options;
     const subscriptions = Object.entries(unit.subscribe as Subscriptions);

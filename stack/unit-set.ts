@@ -77,7 +77,9 @@ export class UnitSet extends EventEmitter {
     const loaded: [string, AnyUnit][] = [];
     for (const file of unitFiles(folder)) {
       const unit = await importUnit(file).catch((err: Error) => {
-        throw new Error(`${basename(file)}: ${err.message}`);
+        const code = err instanceof ModtFailure ? err.code : ErrorCodes.UNIT_INVALID;
+        const named = err.message.startsWith(file) ? err.message : `${file}: ${err.message}`;
+        throw new ModtFailure(code, named.replace(file, basename(file)));
       });
       // Named after its file, no unit has another's name, and so no other's client id.
       const mismatch = unitNameMismatch(file, unit);

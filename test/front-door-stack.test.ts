@@ -62,8 +62,20 @@ describe('npm start refuses a folder of units it cannot run', { concurrency: 2 }
     const files = { 'a-unit.ts': unit('a-unit'), 'broken.ts': 'throw new Error("no config");\n' };
     const output = await refusedStart(await stackEnv(t, files));
     assert.match(output, /"reason":"broken.ts: no config"/);
+    assert.match(output, /"code":"MODT_ERR_UNIT_INVALID"/);
     assert.doesNotMatch(output, /unit ready/, 'no unit connected before the folder was read');
   });
+
+  test('a unit whose filter the broker would refuse stops it with a line naming the file',
+    async (t) => {
+      const bad = unit('bad-filter').replace("'modt/test/bad-filter'", "'modt/#/bad'");
+      const files = { 'a-unit.ts': unit('a-unit'), 'bad-filter.ts': bad };
+      const output = await refusedStart(await stackEnv(t, files));
+      assert.match(output, /"code":"MODT_ERR_UNIT_INVALID"/);
+      const said = "bad-filter.ts: subscribe: 'modt/#/bad' is no MQTT topic filter";
+      assert.ok(output.includes(`"reason":"${said}"`), output);
+      assert.doesNotMatch(output, /unit ready/, 'no unit connected');
+    });
 
   test('a MODT_CLIENT_ID that its units would share stops it with a line naming it', async (t) => {
     const env = await stackEnv(t, { 'one.ts': unit('one'), 'two.ts': unit('two') });
