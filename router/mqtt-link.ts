@@ -364,7 +364,7 @@ export class MqttLink extends EventEmitter {
     if (this.#shortConnections === SHORT_CONNECTIONS_FOR_CONFLICT) {
       this.#problem(
         `the broker keeps closing the connection: another client may be using client id ` +
-          `'${this.clientId}' (set MODT_CLIENT_ID to tell them apart)`,
+          `'${this.clientId}' (two processes of one unit, or two stacks on one broker)`,
       );
     }
 
