@@ -9,6 +9,7 @@ import { ErrorCodes, type ErrorCode } from '../protocol/index.ts';
 import {
   collect,
   connectClient,
+  freePort,
   publishJson,
   publishRaw,
   queueEvents,
@@ -438,3 +439,20 @@ describe('UnitRunner', { timeout: 120_000 }, () => {
     });
   }
 });
+
+test('a broker that is away is one problem of the unit, not one of each of its connections',
+  async (t) => {
+    const port = await freePort();
+    const runner = new UnitRunner(echoUnit('away'), {
+      mqttUrl: new URL(`mqtt://127.0.0.1:${port}`),
+      settings: {},
+    });
+    t.after(() => runner.stop());
+    const problems: string[] = [];
+    runner.on('problem', ({ reason }: { reason: string }) => problems.push(reason));
+
+    // Both connections fail at once, and again within the second as they back off.
+    await sleep(900);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0]!, /ECONNREFUSED/);
+  });

@@ -11,7 +11,7 @@ import {
 import type { HistoryRecord, HistoryStore } from './history/index.ts';
 import { callHandler } from './call-handler.ts';
 import { DeadLetterBox, type DeadLetterLimits } from './dead-letters.ts';
-import { MqttLink } from './mqtt-link.ts';
+import { MqttLink, type LinkProblem } from './mqtt-link.ts';
 import { prepareOutput } from './prepare-output.ts';
 import { RecordWriter } from './record-writer.ts';
 import { topicMatches } from './topic-filter.ts';
@@ -80,6 +80,8 @@ export const PUBLISHING_WINDOW = 64;
 export const RECORDING_WINDOW = 256;
 const NO_RECORDS = 'a record from a unit that does not declare records: true';
 const DEFAULT_STOP_TIMEOUT_MS = 5000;
+/** The same problem of the two connections within this long is said once. */
+const SAME_PROBLEM_WITHIN_MS = 1000;
 
 /**
  * Runs one unit: receives its messages, refuses what is not strict and schema-valid, calls
@@ -117,6 +119,7 @@ export class UnitRunner extends EventEmitter {
   #whenIdle: (() => void) | undefined;
   #stopped: Promise<void> | undefined;
   #writer: RecordWriter | undefined;
+  #lastProblem: { reason: string; at: number } | undefined;
 
   constructor(unit: AnyUnit, options: UnitRunnerOptions) {
     super();
@@ -156,11 +159,24 @@ export class UnitRunner extends EventEmitter {
       persistent: false,
       reconnectMaxMs: options.reconnectMaxMs,
     });
-    for (const event of ['ready', 'down', 'problem', 'redeliver'] as const) {
+    for (const event of ['ready', 'down', 'redeliver'] as const) {
       this.link.on(event, (detail) => this.emit(event, detail));
     }
-    this.outbox.on('problem', (detail) => this.emit('problem', detail));
+    this.link.on('problem', this.#problem);
+    this.outbox.on('problem', this.#problem);
   }
+
+  /**
+   * A problem of either connection, once: both connect to one broker at once, so a broker
+   * that is away fails both with the same reason in the same moment, which is one problem.
+   */
+  #problem = (problem: LinkProblem): void => {
+    const now = Date.now();
+    const last = this.#lastProblem;
+    if (last?.reason === problem.reason && now - last.at < SAME_PROBLEM_WITHIN_MS) return;
+    this.#lastProblem = { reason: problem.reason, at: now };
+    this.emit('problem', problem);
+  };
 
   /** Resolves once both connections are up and the subscriptions held. */
   async waitReady(timeoutMs: number): Promise<void> {
