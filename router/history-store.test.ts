@@ -330,3 +330,13 @@ describe('a FileStore follow reads its file as it is written', () => {
     assert.deepEqual(numbers(await followed.until(3)), [0, 1, 2]);
   });
 });
+
+test('a FileStore on a folder fails at open, before any record; a new file opens', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'modt-file-open-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await assert.rejects(new FileStore(dir).open(), { code: 'EISDIR' });
+
+  const file = join(dir, 'history.jsonl');
+  await new FileStore(file).open();
+  assert.deepEqual(await new FileStore(file).recent(10), []);
+});

@@ -41,10 +41,10 @@ export function startUnit(unit: AnyUnit, env: Env, log: Logger): UnitRunner {
 }
 
 /**
- * Opens a store that can be opened ahead of its first command (the Redis Stream store) once
- * the unit holds its subscriptions, not before: loading and connecting its client would
- * delay them by some 20 ms (BENCHMARKS.md, "Unit start"). A Redis that cannot be reached is
- * then said at start, not at the first message. Messages that come first wait in the record
+ * Opens a store that can be opened ahead of its first command once the unit holds its
+ * subscriptions, not before: loading and connecting the Redis client would delay them by
+ * some 20 ms (BENCHMARKS.md, "Unit start"). A Redis that cannot be reached, or a history
+ * file that cannot be written, is then said at start, not at the first message. Messages that come first wait in the record
  * writer, unacknowledged, until the store has their records.
  */
 function openOnTheBus(runner: UnitRunner, store: HistoryStore, log: Logger): void {

@@ -40,6 +40,14 @@ export class FileStore implements HistoryStore {
     this.#size = fileSize(path);
   }
 
+  /**
+   * Makes the file if it is not there, so that a path that cannot be written (a folder, a
+   * file of no write access) is said at start, not at the first record.
+   */
+  async open(): Promise<void> {
+    await appendFile(this.#path, '');
+  }
+
   append(records: readonly HistoryRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     const lines = records.map((r) => JSON.stringify({ id: this.#nextId(), ...r })).join('\n');
