@@ -149,3 +149,25 @@ describe('RedisStreamStore', () => {
     assert.ok(length >= 100 && length < 1000, `the stream holds ${length} entries`);
   });
 });
+
+test('an append while Redis is away says why it cannot be reached, not that ioredis gave up',
+  async (t) => {
+    const redis = await startRedis();
+    t.after(() => redis.stop());
+    await redis.halt();
+    const store = new RedisStreamStore({ url: redis.url, stream: `modt:test:${randomUUID()}` });
+    t.after(() => store.close());
+
+    const record: HistoryRecord = {
+      received_at: '2026-12-04T00:00:00.000Z',
+      topic: 'modt/test/away',
+      payload: '{}',
+      encoding: 'utf8',
+      json: true,
+    };
+    await assert.rejects(store.append([record]), (err: Error) => {
+      assert.match(err.message, /^Redis cannot be reached: .*ECONNREFUSED/);
+      assert.doesNotMatch(err.message, /max retries/);
+      return true;
+    });
+  });

@@ -84,6 +84,8 @@ export class RedisStreamStore implements HistoryStore {
   /** Where Redis keeps the number of this store's last append (APPEND_SCRIPT), for a day. */
   #appended: string;
   #appends = 0;
+  /** Why the client cannot reach Redis now, while it tries again. */
+  #lastError: Error | undefined;
 
   constructor(options: RedisStreamStoreOptions) {
     this.#url = options.url;
@@ -101,10 +103,12 @@ export class RedisStreamStore implements HistoryStore {
     this.#loading ??= import('ioredis').then(({ Redis }) => {
       const redis = new Redis(this.#url, { lazyConnect: true, maxRetriesPerRequest: 2 });
       redis.defineCommand('modtAppend', { numberOfKeys: 2, lua: APPEND_SCRIPT });
-      redis.on('error', () => {
-        // Connection errors surface as rejected commands to the caller; this listener only
-        // keeps ioredis from printing them as unhandled.
+      redis.on('error', (err: Error) => {
+        // Connection errors surface as rejected commands to the caller (#unreachable); this
+        // listener keeps the last, and keeps ioredis from printing them as unhandled.
+        this.#lastError = err;
       });
+      redis.on('ready', () => (this.#lastError = undefined));
       this.#redis = redis;
       return redis;
     });
@@ -143,14 +147,27 @@ export class RedisStreamStore implements HistoryStore {
       else args.push(`${flags}-${r.received_at}`, r.topic, r.payload);
     }
     const redis = (await this.#client()) as AppendingRedis;
-    await redis.modtAppend(this.#stream, this.#appended, args);
+    await redis.modtAppend(this.#stream, this.#appended, args).catch(this.#unreachable);
   }
+
+  /**
+   * A command ioredis gave up on while it could not connect says only that it gave up
+   * ("Reached the max retries per request limit"): it is rethrown with why it could not.
+   * Told by the client's state, not the error's name, which a bundle's minifier renames.
+   */
+  #unreachable = (err: Error): never => {
+    const why = this.#lastError;
+    if (why === undefined || this.#redis?.status === 'ready') throw err;
+    throw new Error(`Redis cannot be reached: ${why.message}`, { cause: err });
+  };
 
   async recent(limit: number): Promise<HistoryEntry[]> {
     // XREVRANGE with COUNT 0 answers nil, not an empty list.
     if (limit < 1) return [];
     const redis = await this.#client();
-    const rows = await redis.xrevrange(this.#stream, '+', '-', 'COUNT', limit);
+    const rows = await redis
+      .xrevrange(this.#stream, '+', '-', 'COUNT', limit)
+      .catch(this.#unreachable);
     return entriesOfRows(rows.reverse());
   }
 
@@ -158,7 +175,9 @@ export class RedisStreamStore implements HistoryStore {
     if (limit < 1) return [];
     // `(` makes the range exclusive (Redis 6.2 and later).
     const redis = await this.#client();
-    const rows = await redis.xrevrange(this.#stream, `(${beforeId}`, '-', 'COUNT', limit);
+    const rows = await redis
+      .xrevrange(this.#stream, `(${beforeId}`, '-', 'COUNT', limit)
+      .catch(this.#unreachable);
     return entriesOfRows(rows.reverse());
   }
 
