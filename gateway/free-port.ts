@@ -28,18 +28,28 @@ export async function checkPortFree(env: Env): Promise<void> {
   if (port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const server = net.createServer();
-    server.once('error', () => {
-      const message = `port ${port} on ${host} is taken or not ours: set PORT to a free port`;
-      reject(new ModtFailure(ErrorCodes.PORT_IN_USE, message));
-    });
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenFailure(err, host, port)));
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve()));
   });
+}
+
+/**
+ * Why the gateway could not listen, in the setting to change: a port taken or below 1024 is
+ * PORT's; a host that names no address of this machine is MODT_HOST's.
+ */
+function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): ModtFailure {
+  if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
+    const message = `port ${port} on ${host} is taken or not ours: set PORT to a free port`;
+    return new ModtFailure(ErrorCodes.PORT_IN_USE, message);
+  }
+  const message = `MODT_HOST: expected an address of this machine, got '${host}' (${err.code})`;
+  return new ModtFailure(ErrorCodes.SETTING_INVALID, message);
 }
 
 function kernelPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenFailure(err, host, 0)));
     server.listen({ host, port: 0, exclusive: true }, () => {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
