@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Type } from '@sinclair/typebox';
 import { ErrorCodes } from '../protocol/index.ts';
 import { RAW, UnitRunner, defineUnit, unitShapeProblem, type AnyUnit } from './index.ts';
 
@@ -20,6 +21,17 @@ test('a unit the runtime can run has no problem', () => {
   assert.equal(unitShapeProblem(with_({ records: undefined, settings: undefined })), undefined);
 });
 
+test('filters the monitor reads and schemas of every TypeBox kind are taken', () => {
+  const subscribe = {
+    'modt/#': RAW,
+    '$SYS/broker/publish/messages/dropped': RAW,
+    'modt/a': Type.Union([Type.Literal('x'), Type.Object({ n: Type.Integer() })]),
+    'modt/b': Type.Array(Type.String()),
+    'modt/c': Type.String({ format: 'uuid' }),
+  };
+  assert.equal(unitShapeProblem(with_({ subscribe })), undefined);
+});
+
 const bad: [what: string, change: Record<string, unknown>, problem: RegExp][] = [
   ['a name with a space', { name: 'echo app' }, /^name: expected lowercase kebab-case/],
   ['a name in capitals', { name: 'Echo' }, /^name: /],
@@ -32,6 +44,12 @@ const bad: [what: string, change: Record<string, unknown>, problem: RegExp][] = 
   ['a # before the last level', { subscribe: { 'modt/#/x': RAW } }, /'modt\/#\/x' is no MQTT/],
   ['a + inside a level', { subscribe: { 'modt/a+/x': RAW } }, /'modt\/a\+\/x' is no MQTT/],
   ['a schema that is a number', { subscribe: { 'modt/x': 3 } }, /'modt\/x' expected a schema/],
+  ['a plain JSON Schema', { subscribe: { 'modt/x': { type: 'object' } } },
+    /^subscribe: 'modt\/x' expected a TypeBox schema or RAW: /],
+  ['a schema of a kind TypeBox cannot check', { subscribe: { 'modt/x': Type.Unsafe({}) } },
+    /^subscribe: 'modt\/x' expected a TypeBox schema or RAW: /],
+  ['a shared subscription', { subscribe: { '$share/g/modt/#': RAW } },
+    /^subscribe: '\$share\/g\/modt\/#' is a shared subscription/],
   ['publishes as a string', { publishes: 'modt/x' }, /^publishes: expected a list/],
   ['an empty publish topic', { publishes: [''] }, /^publishes: "" is no MQTT topic/],
   ['a # before the last level published', { publishes: ['a/#/b'] }, /"a\/#\/b" is no MQTT/],

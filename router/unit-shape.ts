@@ -1,3 +1,5 @@
+import type { TSchema } from '@sinclair/typebox';
+import { checkerOf } from '../protocol/index.ts';
 import { RAW, type AnyUnit } from './unit.ts';
 import { isValidFilter } from './topic-filter.ts';
 
@@ -30,8 +32,19 @@ export function unitShapeProblem(unit: AnyUnit): string | undefined {
   if (filters.length === 0) return 'subscribe: expected at least one topic filter';
   for (const [filter, schema] of filters) {
     if (!isValidFilter(filter)) return `subscribe: '${filter}' is no MQTT topic filter`;
-    if (schema !== RAW && (typeof schema !== 'object' || schema === null)) {
+    // The runner finds a message's schema by matching its topic against the filter, which a
+    // topic never matches with the `$share/<group>/` prefix kept: each would be acknowledged
+    // unhandled.
+    if (filter.startsWith('$share/')) {
+      return `subscribe: '${filter}' is a shared subscription, which the runtime does not take`;
+    }
+    if (schema === RAW) continue;
+    if (typeof schema !== 'object' || schema === null) {
       return `subscribe: '${filter}' expected a schema or RAW`;
+    }
+    const compiled = compileProblem(schema as TSchema);
+    if (compiled !== undefined) {
+      return `subscribe: '${filter}' expected a TypeBox schema or RAW: ${compiled}`;
     }
   }
 
@@ -53,4 +66,18 @@ export function unitShapeProblem(unit: AnyUnit): string | undefined {
     if (typeof value !== 'string') return `settings: '${key}' expected a default string`;
   }
   return undefined;
+}
+
+/**
+ * Why a schema cannot be compiled, or undefined. Compiled here, once, rather than at its first
+ * message: a plain JSON Schema or an unknown kind throws there, and the message would be
+ * failed and delivered again for ever.
+ */
+function compileProblem(schema: TSchema): string | undefined {
+  try {
+    checkerOf(schema);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
