@@ -61,3 +61,26 @@ test('a delay below -5 ms, a clock that stepped, makes every tenth unknown', () 
   assert.ok(tenths.every(Number.isNaN));
   assert.ok(Number.isNaN(slopePerSecond(tenths, 100)));
 });
+
+test('a clock stepped back, which Redis ids do not follow, makes every tenth unknown', () => {
+  // Redis keeps each id above the last: the stored times stand still, and never go below
+  // the publish times; the monitor's receive times do.
+  const stepped = run(1, 100, () => 3).map((d, i) =>
+    i === 50 ? { ...d, receivedMs: -897, storedMs: 3 } : d,
+  );
+  assert.ok(delaysByTenth(stepped, (d) => d.storedMs).every(Number.isNaN));
+});
+
+test('a copy delivered again at the end, published before others, falls in its tenth', () => {
+  const delays = run(1, 100, () => 3);
+  delays.push({ ...delays[40]!, receivedMs: 900, storedMs: 901 });
+  const tenths = delaysByTenth(delays, (d) => d.storedMs);
+  assert.deepEqual(tenths, Array(10).fill(3));
+});
+
+test('a tenth in which nothing was published leaves the slope to the other nine', () => {
+  const gap = run(5, 200, (t) => 3 + 250 * t).filter((d, i) => i < 500 || i >= 600);
+  const tenths = delaysByTenth(gap, (d) => d.storedMs);
+  assert.ok(Number.isNaN(tenths[5]!), `tenths ${tenths}`);
+  assert.ok(Math.abs(slopePerSecond(tenths, 500) - 250) < 5, `slope of ${tenths}`);
+});
