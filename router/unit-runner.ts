@@ -65,19 +65,6 @@ export interface Handled {
 type Performed = Pick<Handled, 'published' | 'recorded'>;
 
 export const DEFAULT_MAX_PACKET_BYTES = 256 * 1024;
-
-/**
- * How many messages a unit holds, their outputs on the way, unless told (the link stops
- * reading QoS 1 at twice it). A unit that only publishes needs about a round trip's worth to
- * the broker to keep busy, and each one more is held on the heap until acknowledged: with 64
- * instead of 256, drains of the dummy app spent a third of the time in GC, and warm ones about
- * 7 % less CPU (BENCHMARKS.md, router throughput). A unit that records needs the
- * broker's whole window (256 as shipped): the store takes one group-committed append at a
- * time and what comes meanwhile makes the next, so with 64 the monitor drained a fifth to
- * two fifths slower.
- */
-export const PUBLISHING_WINDOW = 64;
-export const RECORDING_WINDOW = 256;
 const NO_RECORDS = 'a record from a unit that does not declare records: true';
 const DEFAULT_STOP_TIMEOUT_MS = 5000;
 /** The same problem of the two connections within this long is said once. */
@@ -139,7 +126,7 @@ export class UnitRunner extends EventEmitter {
       subscriptions: this.#entries.map((e) => e.filter),
       onMessage: (topic, payload, packet) => this.#receive(topic, payload, packet.dup === true),
       reconnectMaxMs: options.reconnectMaxMs,
-      maxInFlight: options.maxInFlight ?? (unit.records ? RECORDING_WINDOW : PUBLISHING_WINDOW),
+      maxInFlight: options.maxInFlight,
     });
     if (unit.records === true && options.store === undefined) {
       const message = `unit ${unit.name} declares records: true but was given no history store`;
