@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { afterEach, test } from 'node:test';
 import { ErrorCodes } from '../protocol/index.ts';
-import { createLogger } from './logger.ts';
+import { checkLogLevel, createLogger } from './logger.ts';
 
 /** A destination that keeps each JSON line the logger writes. */
 function lines() {
@@ -22,17 +22,20 @@ afterEach(() => {
   else process.env.MODT_LOG_LEVEL = saved;
 });
 
-test('an unknown MODT_LOG_LEVEL is named in a warning and logging goes on at info', () => {
-  process.env.MODT_LOG_LEVEL = 'verbose';
-  const { kept, stream } = lines();
-  const log = createLogger('test-unit', stream);
-  log.info('after');
-  log.debug('not at info');
-  assert.equal(kept.length, 2);
-  assert.equal(kept[0]!.code, ErrorCodes.SETTING_INVALID);
-  assert.match(String(kept[0]!.reason), /MODT_LOG_LEVEL: expected one of .*got 'verbose'/);
-  assert.equal(kept[1]!.msg, 'after');
-});
+test('under an unknown MODT_LOG_LEVEL a logger writes at info, for the line that refuses it',
+  () => {
+    process.env.MODT_LOG_LEVEL = 'verbose';
+    const { kept, stream } = lines();
+    const log = createLogger('test-unit', stream);
+    assert.throws(() => checkLogLevel(process.env), (err: Error & { code?: string }) => {
+      assert.equal(err.code, ErrorCodes.SETTING_INVALID);
+      assert.match(err.message, /^MODT_LOG_LEVEL: expected one of .*got 'verbose'$/);
+      return true;
+    });
+    log.fatal('refused');
+    log.debug('not at info');
+    assert.deepEqual(kept.map((l) => l.msg), ['refused']);
+  });
 
 test('a known MODT_LOG_LEVEL is taken as it is, without a warning', () => {
   process.env.MODT_LOG_LEVEL = 'debug';

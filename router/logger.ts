@@ -25,23 +25,17 @@ export function createLogger(name: string, destination?: LogDestination): Logger
     base: { unit: name },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  const log = pino(options, destination ?? standardOutput());
-  // The process stops at its settings (checkLogLevel); until then its lines go out at info.
-  if (!known) {
-    log.warn({ code: ErrorCodes.SETTING_INVALID, reason: levelReason(asked) }, 'logging at info');
-  }
-  return log;
+  // A level it does not know stops the process at its settings (checkLogLevel), in one
+  // fatal line; until then, that line too, it logs at info.
+  return pino(options, destination ?? standardOutput());
 }
 
 /** Stops start-up, as any bad setting does, when MODT_LOG_LEVEL names no level. */
 export function checkLogLevel(env: Env): void {
   const asked = env.MODT_LOG_LEVEL || 'info';
   if (LOG_LEVELS.includes(asked)) return;
-  throw new ModtFailure(ErrorCodes.SETTING_INVALID, levelReason(asked));
-}
-
-function levelReason(asked: string): string {
-  return `MODT_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got '${asked}'`;
+  const message = `MODT_LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got '${asked}'`;
+  throw new ModtFailure(ErrorCodes.SETTING_INVALID, message);
 }
 
 let stdout: LogDestination | undefined;

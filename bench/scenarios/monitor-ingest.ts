@@ -307,8 +307,11 @@ export const monitorIngest: Scenario = {
           unit: 'ms/s',
           product: run.growthMsPerSecond,
           target,
+          // Unknown is not kept up: a run whose clock stepped shows no slope, and is not met.
           meets: () => !run.growing,
-          note: `${fmt(run.publishedPerSecond)}/s reached, delay ${first} → ${last} ms${lost}`,
+          note: Number.isNaN(run.growthMsPerSecond)
+            ? `${fmt(run.publishedPerSecond)}/s reached; the wall clock stepped: unreadable`
+            : `${fmt(run.publishedPerSecond)}/s reached, delay ${first} → ${last} ms${lost}`,
         });
       };
       const figures: Figure[] = [
