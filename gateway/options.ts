@@ -1,5 +1,12 @@
 import { ErrorCodes, ModtFailure, DEFAULT_MAX_PAYLOAD_BYTES } from '../protocol/index.ts';
-import { DEFAULT_MQTT_URL, checkLogLevel, readPort, readPositiveInt, readUrl, type Env } from '../router/index.ts';
+import {
+  DEFAULT_MQTT_URL,
+  checkLogLevel,
+  readPort,
+  readPositiveInt,
+  readUrl,
+  type Env,
+} from '../router/index.ts';
 import { TrustedProxies } from './client-address.ts';
 import { MIN_METRICS_TOKEN_CHARS } from './metrics-token.ts';
 import type { GatewayOptions } from './gateway.ts';

@@ -44,8 +44,9 @@ export function startUnit(unit: AnyUnit, env: Env, log: Logger): UnitRunner {
  * Opens a store that can be opened ahead of its first command once the unit holds its
  * subscriptions, not before: loading and connecting the Redis client would delay them by
  * some 20 ms (BENCHMARKS.md, "Unit start"). A Redis that cannot be reached, or a history
- * file that cannot be written, is then said at start, not at the first message. Messages that come first wait in the record
- * writer, unacknowledged, until the store has their records.
+ * file that cannot be written, is then said at start, not at the first message. Messages
+ * that come first wait in the record writer, unacknowledged, until the store has their
+ * records.
  */
 function openOnTheBus(runner: UnitRunner, store: HistoryStore, log: Logger): void {
   if (store.open === undefined) return;
