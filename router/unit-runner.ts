@@ -158,7 +158,7 @@ export class UnitRunner extends EventEmitter {
    * that is away fails both with the same reason in the same moment, which is one problem.
    */
   #problem = (problem: LinkProblem): void => {
-    const now = Date.now();
+    const now = this.#now();
     const last = this.#lastProblem;
     if (last?.reason === problem.reason && now - last.at < SAME_PROBLEM_WITHIN_MS) return;
     this.#lastProblem = { reason: problem.reason, at: now };

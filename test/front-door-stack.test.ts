@@ -1,39 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
-import { freePort, startStack } from './support/index.ts';
-
-const ROUTER = pathToFileURL(fileURLToPath(new URL('../router/index.ts', import.meta.url))).href;
-
-/** A unit file that answers nothing, of the given unit name. */
-const unit = (name: string) => `import { RAW, defineUnit } from '${ROUTER}';
-export default defineUnit({
-  name: '${name}',
-  subscribe: { 'modt/test/${name}': RAW },
-  publishes: [],
-  handle: () => [],
-});
-`;
-
-type Files = Record<string, string>;
-
-/** The environment of a stack on free ports whose units are `files`, in a folder of its own. */
-async function stackEnv(t: { after(fn: () => Promise<void>): void }, files: Files) {
-  const folder = await mkdtemp(join(tmpdir(), 'modt-front-door-'));
-  t.after(() => rm(folder, { recursive: true, force: true }));
-  await writeFile(join(folder, 'package.json'), '{ "type": "module" }\n');
-  for (const [name, text] of Object.entries(files)) await writeFile(join(folder, name), text);
-  return {
-    MODT_FUNCTIONS_DIR: folder,
-    MODT_HISTORY_FILE: join(folder, 'history.jsonl'),
-    MODT_BROKER_PORT: '0',
-    MODT_HOST: '127.0.0.1',
-    PORT: String(await freePort()),
-  };
-}
+import { freePort, quietUnit, startStack, unitFolderEnv } from './support/index.ts';
 
 /** Starts the stack, which must stop: what it printed. */
 async function refusedStart(env: Record<string, string>): Promise<string> {
@@ -51,7 +18,8 @@ async function refusedStart(env: Record<string, string>): Promise<string> {
 describe('npm start refuses a folder of units it cannot run', { concurrency: 2 }, () => {
   test('a unit not named after its file stops it with a line naming both', async (t) => {
     // A copy of a unit under another file name: two units of one client id.
-    const env = await stackEnv(t, { 'echo.ts': unit('echo'), 'echo-copy.ts': unit('echo') });
+    const files = { 'echo.ts': quietUnit('echo'), 'echo-copy.ts': quietUnit('echo') };
+    const env = await unitFolderEnv(t, files);
     const output = await refusedStart(env);
     const said = "echo-copy.ts: its unit is named 'echo'; a unit is named after its file";
     assert.ok(output.includes(`"reason":"${said} ('echo-copy')"`), output);
@@ -59,8 +27,9 @@ describe('npm start refuses a folder of units it cannot run', { concurrency: 2 }
   });
 
   test('a unit file that throws as it loads stops it with a line naming the file', async (t) => {
-    const files = { 'a-unit.ts': unit('a-unit'), 'broken.ts': 'throw new Error("no config");\n' };
-    const output = await refusedStart(await stackEnv(t, files));
+    const broken = 'throw new Error("no config");\n';
+    const files = { 'a-unit.ts': quietUnit('a-unit'), 'broken.ts': broken };
+    const output = await refusedStart(await unitFolderEnv(t, files));
     assert.match(output, /"reason":"broken.ts: no config"/);
     assert.match(output, /"code":"MODT_ERR_UNIT_INVALID"/);
     assert.doesNotMatch(output, /unit ready/, 'no unit connected before the folder was read');
@@ -68,9 +37,9 @@ describe('npm start refuses a folder of units it cannot run', { concurrency: 2 }
 
   test('a unit whose filter the broker would refuse stops it with a line naming the file',
     async (t) => {
-      const bad = unit('bad-filter').replace("'modt/test/bad-filter'", "'modt/#/bad'");
-      const files = { 'a-unit.ts': unit('a-unit'), 'bad-filter.ts': bad };
-      const output = await refusedStart(await stackEnv(t, files));
+      const bad = quietUnit('bad-filter').replace("'modt/test/bad-filter'", "'modt/#/bad'");
+      const files = { 'a-unit.ts': quietUnit('a-unit'), 'bad-filter.ts': bad };
+      const output = await refusedStart(await unitFolderEnv(t, files));
       assert.match(output, /"code":"MODT_ERR_UNIT_INVALID"/);
       const said = "bad-filter.ts: subscribe: 'modt/#/bad' is no MQTT topic filter";
       assert.ok(output.includes(`"reason":"${said}"`), output);
@@ -78,13 +47,13 @@ describe('npm start refuses a folder of units it cannot run', { concurrency: 2 }
     });
 
   test('a MODT_CLIENT_ID that its units would share stops it with a line naming it', async (t) => {
-    const env = await stackEnv(t, { 'one.ts': unit('one'), 'two.ts': unit('two') });
+    const env = await unitFolderEnv(t, { 'one.ts': quietUnit('one'), 'two.ts': quietUnit('two') });
     const output = await refusedStart({ ...env, MODT_CLIENT_ID: 'mine' });
     assert.match(output, /"code":"MODT_ERR_SETTING_INVALID","reason":"MODT_CLIENT_ID: /);
   });
 
   test("a MODT_GATEWAY_CLIENT_ID that is a unit's client id stops it naming both", async (t) => {
-    const env = await stackEnv(t, { 'one.ts': unit('one') });
+    const env = await unitFolderEnv(t, { 'one.ts': quietUnit('one') });
     const output = await refusedStart({ ...env, MODT_GATEWAY_CLIENT_ID: 'modt-one-out' });
     const said = "MODT_GATEWAY_CLIENT_ID: 'modt-one-out' is the client id of the unit one";
     assert.ok(output.includes(`"reason":"${said}"`), output);
@@ -92,7 +61,7 @@ describe('npm start refuses a folder of units it cannot run', { concurrency: 2 }
 });
 
 test('npm start with a broker that cannot be reached says so in its banner', async (t) => {
-  const env = await stackEnv(t, { 'one.ts': unit('one') });
+  const env = await unitFolderEnv(t, { 'one.ts': quietUnit('one') });
   const away = `mqtt://127.0.0.1:${await freePort()}`;
   const stack = await startStack({ ...env, MODT_MQTT_URL: away }, 25_000);
   t.after(() => stack.stop());
@@ -104,7 +73,7 @@ test('npm start with a broker that cannot be reached says so in its banner', asy
 });
 
 test('npm start on a folder with no unit says in its banner that no app will answer', async (t) => {
-  const env = await stackEnv(t, {});
+  const env = await unitFolderEnv(t, {});
   const stack = await startStack(env);
   t.after(() => stack.stop());
   const said = `No units in ${env.MODT_FUNCTIONS_DIR}: no app will answer a login`;
@@ -112,7 +81,7 @@ test('npm start on a folder with no unit says in its banner that no app will ans
 });
 
 test('npm start, sent SIGTERM, says it stopped once every part has, and exits 0', async (t) => {
-  const stack = await startStack(await stackEnv(t, { 'one.ts': unit('one') }));
+  const stack = await startStack(await unitFolderEnv(t, { 'one.ts': quietUnit('one') }));
   assert.equal(await stack.stop(), 0);
   const output = stack.output();
   assert.match(output, /"signal":"SIGTERM","msg":"stack stopping"/);

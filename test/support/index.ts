@@ -22,3 +22,4 @@ export { runModt, startModt, type ModtProcess, type ModtResult } from './modt-pr
 export { seededRandom, fuzzInputs } from './fuzz.ts';
 export { gatewayScene, type GatewayScene } from './gateway-scene.ts';
 export * from './history-fixtures.ts';
+export * from './unit-folder.ts';
